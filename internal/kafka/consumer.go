@@ -1,0 +1,169 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	kgo "github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+)
+
+// Message is a fetched Kafka message.
+type Message = kgo.Message
+
+// Header is a Kafka message header.
+type Header = kgo.Header
+
+// Consumer reads one topic as a member of a consumer group. It never commits
+// on its own: the caller commits what its downstream write has made safe.
+type Consumer struct {
+	r     *kgo.Reader
+	topic string
+	group string
+	log   *zap.Logger
+}
+
+// NewConsumer joins group on topic. A group with no committed offsets starts
+// at the earliest message, so nothing published before the first start is
+// missed.
+func NewConsumer(cfg *Config, group, topic string, log *zap.Logger) *Consumer {
+	log = log.With(zap.String("topic", topic), zap.String("group", group))
+	return &Consumer{
+		topic: topic,
+		group: group,
+		log:   log,
+		r: kgo.NewReader(kgo.ReaderConfig{
+			Brokers:               cfg.Brokers,
+			GroupID:               group,
+			Topic:                 topic,
+			Dialer:                &kgo.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout, DualStack: true},
+			MinBytes:              1,
+			MaxBytes:              cfg.MaxMessageBytes,
+			MaxWait:               250 * time.Millisecond,
+			CommitInterval:        0, // synchronous commits, only when asked
+			StartOffset:           kgo.FirstOffset,
+			SessionTimeout:        cfg.SessionTimeout,
+			HeartbeatInterval:     cfg.SessionTimeout / 4,
+			RebalanceTimeout:      cfg.SessionTimeout,
+			JoinGroupBackoff:      time.Second,
+			WatchPartitionChanges: true,
+			ErrorLogger:           kgo.LoggerFunc(func(f string, args ...any) { log.Warn(fmt.Sprintf(f, args...)) }),
+		}),
+	}
+}
+
+// Topic returns the topic consumed.
+func (c *Consumer) Topic() string { return c.topic }
+
+// Group returns the consumer group.
+func (c *Consumer) Group() string { return c.group }
+
+// Fetch fetches messages and sends them on out until ctx is done, then
+// returns nil. Messages fetched but not yet committed when the process stops
+// are fetched again by whoever owns the partition next.
+func (c *Consumer) Fetch(ctx context.Context, out chan<- Message) error {
+	for {
+		m, err := c.r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("fetch from %s: %w", c.topic, err)
+		}
+		select {
+		case out <- m:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// Commit commits the offsets after msgs, per partition.
+func (c *Consumer) Commit(ctx context.Context, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("commit offsets of %s for group %s: %w", c.topic, c.group, err)
+	}
+	return nil
+}
+
+// Close leaves the group and closes the connections.
+func (c *Consumer) Close() error { return c.r.Close() }
+
+// BatchHandler handles a batch of fetched messages. It returns nil when every
+// message has been dealt with downstream (written, or dead-lettered), so that
+// the batch may be committed; any error stops the consumer without commit.
+type BatchHandler func(ctx context.Context, batch []Message) error
+
+// BatchOptions bound the batches of RunBatches.
+type BatchOptions struct {
+	MaxMessages int           // a batch is handled when it holds this many
+	Linger      time.Duration // or when its first message is this old
+	Drain       time.Duration // on shutdown, how long the batch in hand may take
+}
+
+// RunBatches fetches, batches, handles and commits until ctx is done. On
+// shutdown it stops fetching, lets the batch in hand finish (within
+// opts.Drain), commits it, and returns. Messages fetched after the batch in
+// hand are not committed, so they are fetched again on restart.
+func (c *Consumer) RunBatches(ctx context.Context, opts BatchOptions, handle BatchHandler) error {
+	// Work runs on its own context, cancelled only opts.Drain after ctx, so
+	// that a batch in hand at shutdown is written and committed, not torn.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopDrainTimer := context.AfterFunc(ctx, func() { time.AfterFunc(opts.Drain, cancelWork) })
+	defer stopDrainTimer()
+
+	in := make(chan Message, opts.MaxMessages)
+	fetchErr := make(chan error, 1)
+	go func() { fetchErr <- c.Fetch(ctx, in) }()
+
+	var batch []Message
+	var timer <-chan time.Time
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := handle(work, batch); err != nil {
+			return err
+		}
+		if err := c.Commit(work, batch...); err != nil {
+			return err
+		}
+		batch, timer = batch[:0], nil
+		return nil
+	}
+	for {
+		select {
+		case m := <-in:
+			batch = append(batch, m)
+			if len(batch) == 1 {
+				timer = time.After(opts.Linger)
+			}
+			if len(batch) >= opts.MaxMessages {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		case <-timer:
+			if err := flush(); err != nil {
+				return err
+			}
+		case err := <-fetchErr:
+			if err != nil {
+				return err
+			}
+			fetchErr = nil // fetching stopped because ctx is done
+		case <-ctx.Done():
+			// Stop order: fetching stops with ctx; the batch in hand is
+			// finished and committed; the caller then closes the reader.
+			if err := flush(); err != nil {
+				return fmt.Errorf("drain on shutdown: %w", err)
+			}
+			return nil
+		}
+	}
+}
