@@ -1,0 +1,60 @@
+package textfix
+
+//go:generate go run maketables.go
+
+// charset identifies a legacy single-byte encoding that UTF-8 text may have
+// been mis-decoded as. The order is the order of preference when two
+// charsets explain the same damage equally well.
+type charset uint8
+
+const (
+	cp1252 charset = iota // windows-1252, with ISO-8859-1's C1 controls folded in
+	cp1250
+	cp1251
+	iso88592
+	macroman
+	cp437
+	numCharsets
+)
+
+// latin1 is reported instead of cp1252 when the damaged text relied on C1
+// control characters, which only ISO-8859-1 produces.
+const latin1 = numCharsets
+
+var charsetCodes = [numCharsets + 1]string{
+	cp1252:   "mojibake:cp1252",
+	cp1250:   "mojibake:cp1250",
+	cp1251:   "mojibake:cp1251",
+	iso88592: "mojibake:iso8859-2",
+	macroman: "mojibake:macroman",
+	cp437:    "mojibake:cp437",
+	latin1:   "mojibake:latin1",
+}
+
+// alphaEntry describes a non-ASCII rune that some charset produces for a
+// byte 0x80-0xFF: the byte in each charset (0 when it has none), and bit
+// masks of the charsets in which that byte may start (lead) or continue
+// (cont) a multi-byte UTF-8 sequence.
+type alphaEntry struct {
+	r    rune
+	lead uint8
+	cont uint8
+	b    [numCharsets]byte
+}
+
+// lookup returns the alphabet entry of r, or nil when no charset produces r.
+func lookup(r rune) *alphaEntry {
+	lo, hi := 0, len(alphabet)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if alphabet[m].r < r {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(alphabet) && alphabet[lo].r == r {
+		return &alphabet[lo]
+	}
+	return nil
+}

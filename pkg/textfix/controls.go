@@ -1,0 +1,79 @@
+package textfix
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// fixControls maps C1 controls that windows-1252 defines to their
+// punctuation and removes stray C0 controls, DEL and U+FEFF. CR LF and lone
+// CR become LF. It reports whether each kind of repair happened.
+func fixControls(s string) (out string, c1, c0 bool) {
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && c != '\n' && c != '\t' || c == 0x7F || c == 0xC2 || c == 0xEF {
+			break
+		}
+	}
+	if i == len(s) {
+		return s, false, false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '\r':
+				c0 = true
+				if i+1 < len(s) && s[i+1] == '\n' {
+					i++
+				}
+				b.WriteByte('\n')
+			case c < 0x20 && c != '\n' && c != '\t', c == 0x7F:
+				c0 = true
+			default:
+				b.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case r >= 0x80 && r < 0xA0:
+			if m := decodeTable[cp1252][r]; m != r {
+				b.WriteRune(m)
+				c1 = true
+				continue
+			}
+		case r == 0xFEFF:
+			c0 = true
+			continue
+		}
+		b.WriteRune(r)
+	}
+	if !c1 && !c0 {
+		return s, false, false
+	}
+	return b.String(), c1, c0
+}
+
+// fromLatin returns s with every byte that is not part of a valid UTF-8
+// sequence read as windows-1252.
+func fromLatin(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(decodeTable[cp1252][s[i]])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}

@@ -1,0 +1,141 @@
+package textfix
+
+import (
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Fix repairs s with DefaultOptions and returns the repaired text.
+func Fix(s string) string {
+	out, _ := FixWith(s, DefaultOptions())
+	return out
+}
+
+// Options select repairs. The zero value is NOT the default; use DefaultOptions().
+type Options struct {
+	// Mojibake undoes UTF-8 mis-decoded as a legacy charset (windows-1252,
+	// ISO-8859-1, windows-1250, ISO-8859-2, windows-1251, MacRoman, cp437),
+	// over several layers and in parts of a string.
+	Mojibake bool
+	// HTMLEntities decodes &amp; &eacute; &#8217; &#x2019; ... Only
+	// references closed by ';' are decoded, repeatedly, so that double
+	// escaping (&amp;eacute;) is undone too.
+	HTMLEntities bool
+	// Controls turns C1 controls that stand for windows-1252 punctuation
+	// into that punctuation, and removes stray C0 controls, DEL and U+FEFF.
+	// Tab and newline stay; CR LF and lone CR become LF.
+	Controls bool
+	// Whitespace turns odd spaces (U+2000-U+200A, U+202F, U+205F, U+1680)
+	// into a plain space, collapses runs of spaces and tabs to one space
+	// and trims them at line ends. A no-break space between two visible
+	// characters ("10\u00a0km") is kept: it was put there on purpose; one
+	// next to other whitespace or at a line end is treated like any space.
+	Whitespace bool
+	// NFC applies Unicode normalisation form C.
+	NFC bool
+}
+
+// DefaultOptions enables every repair.
+func DefaultOptions() Options {
+	return Options{Mojibake: true, HTMLEntities: true, Controls: true, Whitespace: true, NFC: true}
+}
+
+// Repair codes, in the order FixWith reports them.
+const (
+	codeInvalidUTF8 = 0
+	codeEntities    = 1
+	codeMojibake    = 2 // one code per charset, then latin1
+	codeC1          = codeMojibake + int(numCharsets) + 1
+	codeControls    = codeC1 + 1
+	codeWhitespace  = codeC1 + 2
+	codeNFC         = codeC1 + 3
+	numCodes        = codeC1 + 4
+)
+
+func codeName(c int) string {
+	switch {
+	case c == codeInvalidUTF8:
+		return "invalid-utf8"
+	case c == codeEntities:
+		return "html-entities"
+	case c >= codeMojibake && c < codeC1:
+		return charsetCodes[c-codeMojibake]
+	case c == codeC1:
+		return "c1-controls"
+	case c == codeControls:
+		return "control-chars"
+	case c == codeWhitespace:
+		return "whitespace"
+	}
+	return "nfc"
+}
+
+// maxRounds bounds the repair loop; every round but the last changes the
+// text, and real damage settles in two or three.
+const maxRounds = 8
+
+// maxLayers bounds the mojibake layers undone in one round.
+const maxLayers = 6
+
+// FixWith repairs s and reports each repair applied, as short stable codes such as
+// "mojibake:cp1252", "mojibake:cp1251", "mojibake:latin1", "mojibake:macroman", "mojibake:cp437",
+// "mojibake:cp1250", "mojibake:iso8859-2", "html-entities", "c1-controls", "control-chars", "whitespace", "nfc".
+// Codes are unique and in a stable order. A string that is not valid UTF-8
+// has each invalid byte read as windows-1252 first ("invalid-utf8").
+func FixWith(s string, o Options) (string, []string) {
+	var applied uint32
+	if !utf8.ValidString(s) {
+		s = fromLatin(s)
+		applied |= 1 << codeInvalidUTF8
+	}
+	for round := 0; round < maxRounds; round++ {
+		prev := s
+		if o.HTMLEntities {
+			var changed bool
+			if s, changed = decodeEntities(s); changed {
+				applied |= 1 << codeEntities
+			}
+		}
+		if o.Mojibake {
+			for layer := 0; layer < maxLayers; layer++ {
+				var used uint16
+				s, used = fixMojibakeLayer(s)
+				if used == 0 {
+					break
+				}
+				applied |= uint32(used) << codeMojibake
+			}
+		}
+		if o.Controls {
+			var c1, cc bool
+			s, c1, cc = fixControls(s)
+			if c1 {
+				applied |= 1 << codeC1
+			}
+			if cc {
+				applied |= 1 << codeControls
+			}
+		}
+		if o.Whitespace {
+			var changed bool
+			if s, changed = fixWhitespace(s); changed {
+				applied |= 1 << codeWhitespace
+			}
+		}
+		if o.NFC && !norm.NFC.IsNormalString(s) {
+			s = norm.NFC.String(s)
+			applied |= 1 << codeNFC
+		}
+		if s == prev {
+			break
+		}
+	}
+	var codes []string
+	for c := 0; c < numCodes; c++ {
+		if applied&(1<<c) != 0 {
+			codes = append(codes, codeName(c))
+		}
+	}
+	return s, codes
+}

@@ -1,0 +1,93 @@
+package textfix
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// isOddSpace reports whether r is a space character other than ' ', '\t'
+// and U+00A0 that should read as a plain space.
+func isOddSpace(r rune) bool {
+	return r >= 0x2000 && r <= 0x200A || r == 0x202F || r == 0x205F || r == 0x1680
+}
+
+// fixWhitespace turns odd spaces into ' ', collapses runs of horizontal
+// space and trims it at line ends. A no-break space between two visible
+// characters is kept.
+func fixWhitespace(s string) (string, bool) {
+	if !needsWhitespace(s) {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isHSpace(r) {
+			b.WriteString(s[i : i+n])
+			i += n
+			continue
+		}
+		// A run of horizontal space: s[i:j].
+		j, count, single := i, 0, r
+		for j < len(s) {
+			r2, n2 := utf8.DecodeRuneInString(s[j:])
+			if !isHSpace(r2) {
+				break
+			}
+			j += n2
+			count++
+		}
+		switch {
+		case j == len(s) || s[j] == '\n' || s[j] == '\r':
+			// trailing space: drop it
+		case count == 1 && (single == '\t' || single == ' '):
+			b.WriteRune(single)
+		case count == 1 && single == 0xA0 && i > 0 && s[i-1] != '\n' && s[i-1] != '\r':
+			b.WriteRune(0xA0)
+		default:
+			b.WriteByte(' ')
+		}
+		i = j
+	}
+	out := b.String()
+	return out, out != s
+}
+
+func isHSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == 0xA0 || isOddSpace(r)
+}
+
+// needsWhitespace is the allocation-free check that fixWhitespace would
+// change s.
+func needsWhitespace(s string) bool {
+	prevH, prevNL := false, true
+	for i := 0; i < len(s); {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		i += n
+		switch {
+		case r == ' ' || r == '\t':
+			if prevH {
+				return true
+			}
+			prevH, prevNL = true, false
+		case r == 0xA0:
+			if prevH || prevNL {
+				return true
+			}
+			prevH = true
+		case isOddSpace(r):
+			return true
+		case r == '\n' || r == '\r':
+			if prevH {
+				return true
+			}
+			prevH, prevNL = false, true
+		default:
+			prevH, prevNL = false, false
+		}
+	}
+	return prevH
+}
