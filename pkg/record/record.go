@@ -49,7 +49,9 @@ type Article struct {
 	ContentHash  string    `json:"content_hash"`
 	IngestedAt   time.Time `json:"ingested_at,omitzero"`
 	NormalizedAt time.Time `json:"normalized_at"`
-	Raw          RawRef    `json:"raw"`
+	// Raw points at the raw item on the raw topic; it is nil for records
+	// normalized offline from files.
+	Raw *RawRef `json:"raw,omitempty"`
 }
 
 // Dateline is the place, date and agency that open a wire story, as in

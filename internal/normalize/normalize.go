@@ -1,0 +1,235 @@
+// Package normalize is the middle stage of wirefeed: it consumes raw items,
+// decodes and repairs their text, parses them into records (pkg/record) and
+// publishes them; what it cannot parse goes to the dead-letter topic with a
+// reason, and the stream goes on.
+package normalize
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wirefeed/wirefeed/internal/flagenv"
+	"github.com/wirefeed/wirefeed/internal/kafka"
+	"github.com/wirefeed/wirefeed/internal/telemetry"
+	"github.com/wirefeed/wirefeed/pkg/record"
+)
+
+const stage = "normalize"
+
+// Config configures the normalize stage.
+type Config struct {
+	Kafka           kafka.Config
+	Telemetry       telemetry.Config
+	RawTopic        string
+	RecordsTopic    string
+	DeadLetterTopic string
+	Group           string
+	BatchMax        int
+	BatchLinger     time.Duration
+	Drain           time.Duration
+	LagInterval     time.Duration
+	DefaultZone     string
+}
+
+// DefaultHTTPAddr is where normalize serves /metrics by default.
+const DefaultHTTPAddr = "127.0.0.1:9102"
+
+// RegisterFlags registers every flag of the stage.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	c.Kafka.RegisterFlags(fs)
+	c.Telemetry.RegisterFlags(fs, DefaultHTTPAddr)
+	c.RegisterParseFlags(fs)
+	fs.StringVar(&c.RawTopic, "topic.raw", kafka.DefaultRawTopic, "topic of raw items to normalize")
+	fs.StringVar(&c.RecordsTopic, "topic.records", kafka.DefaultRecordsTopic, "topic normalized records are published to")
+	fs.StringVar(&c.DeadLetterTopic, "topic.dead-letter", kafka.DefaultDeadLetterTopic, "topic for raw items that cannot be normalized, with a reason")
+	fs.StringVar(&c.Group, "group", "wirefeed-normalize", "Kafka consumer group; replicas with the same group split the partitions")
+	fs.IntVar(&c.BatchMax, "batch.max", 500, "most raw items processed, produced and committed together")
+	fs.DurationVar(&c.BatchLinger, "batch.linger", 100*time.Millisecond, "longest wait to fill a batch")
+	fs.DurationVar(&c.Drain, "shutdown.drain", 30*time.Second, "on SIGTERM, how long finishing the batch in hand may take")
+	fs.DurationVar(&c.LagInterval, "lag.interval", 10*time.Second, "how often consumer lag is computed")
+}
+
+// RegisterParseFlags registers the flags that change how items are parsed,
+// shared with the offline modes.
+func (c *Config) RegisterParseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DefaultZone, "default-timezone", "UTC", "IANA time zone of times without an offset, for sources without a profile")
+}
+
+// Validate checks the configuration of the offline modes.
+func (c *Config) ValidateParse() error {
+	_, err := time.LoadLocation(c.DefaultZone)
+	return flagenv.Validate(flagenv.Check{OK: err == nil, Msg: fmt.Sprintf("--default-timezone %q: %v", c.DefaultZone, err)})
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if err := c.Kafka.Validate(); err != nil {
+		return err
+	}
+	if err := c.Telemetry.Validate(); err != nil {
+		return err
+	}
+	if err := c.ValidateParse(); err != nil {
+		return err
+	}
+	return flagenv.Validate(
+		flagenv.Check{OK: c.RawTopic != "" && c.RecordsTopic != "" && c.DeadLetterTopic != "", Msg: "topic names must not be empty"},
+		flagenv.Check{OK: c.RawTopic != c.RecordsTopic && c.RawTopic != c.DeadLetterTopic && c.RecordsTopic != c.DeadLetterTopic, Msg: "--topic.raw, --topic.records and --topic.dead-letter must differ"},
+		flagenv.Check{OK: c.Group != "", Msg: "--group is empty"},
+		flagenv.Check{OK: c.BatchMax >= 1, Msg: "--batch.max must be at least 1"},
+		flagenv.Positive("batch.linger", c.BatchLinger),
+		flagenv.Positive("shutdown.drain", c.Drain),
+		flagenv.Positive("lag.interval", c.LagInterval),
+	)
+}
+
+// NewNormalizer returns the normalizer the configuration describes.
+func (c *Config) NewNormalizer() *Normalizer {
+	loc, err := time.LoadLocation(c.DefaultZone)
+	if err != nil {
+		loc = time.UTC // Validate refused it already
+	}
+	return &Normalizer{DefaultZone: loc, Now: time.Now}
+}
+
+type metrics struct {
+	items      *prometheus.CounterVec
+	records    prometheus.Counter
+	deadLetter *prometheus.CounterVec
+	fixes      *prometheus.CounterVec
+	duration   prometheus.Histogram
+	batch      prometheus.Histogram
+	retries    prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wirefeed_normalize_items_total",
+			Help: "Raw items consumed, by result (ok, dead_letter).",
+		}, []string{"result"}),
+		records: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wirefeed_normalize_records_total",
+			Help: "Records published to the records topic.",
+		}),
+		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wirefeed_normalize_dead_letters_total",
+			Help: "Raw items sent to the dead-letter topic, by reason.",
+		}, []string{"reason"}),
+		fixes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wirefeed_normalize_fixes_total",
+			Help: "Repairs applied to records, by fix code.",
+		}, []string{"fix"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wirefeed_normalize_processing_duration_seconds",
+			Help:    "Time to decode, repair and parse one raw item.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
+		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wirefeed_normalize_batch_duration_seconds",
+			Help:    "Time to process a batch, produce its output and have it acknowledged.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wirefeed_normalize_produce_retries_total",
+			Help: "Produce requests that failed and were retried.",
+		}),
+	}
+	reg.MustRegister(m.items, m.records, m.deadLetter, m.fixes, m.duration, m.batch, m.retries)
+	return m
+}
+
+// Run runs the stage until ctx is done.
+func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Registry) error {
+	health := telemetry.NewHealth("kafka", "consumer-lag")
+	m := newMetrics(reg)
+	n := cfg.NewNormalizer()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return telemetry.Serve(gctx, cfg.Telemetry.HTTPAddr, reg, health, log) })
+	g.Go(func() error {
+		err := kafka.EnsureTopics(gctx, &cfg.Kafka,
+			kafka.TopicSpec{Name: cfg.RawTopic}, kafka.TopicSpec{Name: cfg.RecordsTopic}, kafka.TopicSpec{Name: cfg.DeadLetterTopic})
+		if err != nil {
+			return err
+		}
+		health.Set("kafka", nil)
+		lag := kafka.NewLagMonitor(&cfg.Kafka, stage, cfg.Group, cfg.RawTopic, cfg.LagInterval, reg, log,
+			func(err error) { health.Set("consumer-lag", err) })
+		g.Go(func() error { return lag.Run(gctx) })
+
+		out := kafka.NewWriter(&cfg.Kafka, cfg.RecordsTopic, log)
+		defer out.Close()
+		dlq := kafka.NewWriter(&cfg.Kafka, cfg.DeadLetterTopic, log)
+		defer dlq.Close()
+		c := kafka.NewConsumer(&cfg.Kafka, cfg.Group, cfg.RawTopic, log)
+		defer c.Close()
+		h := &handler{n: n, out: out, dlq: dlq, m: m, log: log.With(zap.String("component", stage))}
+		return c.RunBatches(gctx, kafka.BatchOptions{MaxMessages: cfg.BatchMax, Linger: cfg.BatchLinger, Drain: cfg.Drain}, h.handle)
+	})
+	return g.Wait()
+}
+
+type handler struct {
+	n   *Normalizer
+	out *kafka.Writer
+	dlq *kafka.Writer
+	m   *metrics
+	log *zap.Logger
+}
+
+// handle normalizes a batch, produces its records and dead letters, and
+// returns once the broker acknowledged both, so the batch may be committed.
+func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
+	start := time.Now()
+	var records, dead []kafka.Message
+	for _, msg := range batch {
+		arts, err := h.one(msg)
+		if err != nil {
+			reason := Reason(err)
+			h.log.Warn("raw item dead-lettered", zap.String("topic", msg.Topic), zap.Int("partition", msg.Partition),
+				zap.Int64("offset", msg.Offset), zap.String("reason", reason), zap.Error(err))
+			dead = append(dead, kafka.DeadLetter(msg, stage, reason, err, time.Now()))
+			h.m.deadLetter.WithLabelValues(reason).Inc()
+			h.m.items.WithLabelValues("dead_letter").Inc()
+			continue
+		}
+		for _, a := range arts {
+			b, err := a.Marshal()
+			if err != nil {
+				return fmt.Errorf("encode record: %w", err)
+			}
+			records = append(records, kafka.Message{Key: []byte(a.ID), Value: b, Headers: []kafka.Header{
+				{Key: record.HeaderSource, Value: []byte(a.Source)},
+			}})
+			for _, f := range a.Fixes {
+				h.m.fixes.WithLabelValues(f).Inc()
+			}
+		}
+		h.m.items.WithLabelValues("ok").Inc()
+	}
+	if err := h.out.Write(ctx, func(error) { h.m.retries.Inc() }, records...); err != nil {
+		return err
+	}
+	if err := h.dlq.Write(ctx, func(error) { h.m.retries.Inc() }, dead...); err != nil {
+		return err
+	}
+	h.m.records.Add(float64(len(records)))
+	h.m.batch.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+func (h *handler) one(msg kafka.Message) ([]*record.Article, error) {
+	start := time.Now()
+	defer func() { h.m.duration.Observe(time.Since(start).Seconds()) }()
+	raw, err := record.RawFromMessage(string(msg.Key), kafka.RecordHeaders(msg.Headers), msg.Value)
+	if err != nil {
+		return nil, &Error{"bad_envelope", err}
+	}
+	return h.n.Normalize(raw, &record.RawRef{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset})
+}
