@@ -80,6 +80,10 @@ func props(r rune) (class, script) {
 	switch {
 	case unicode.IsMark(r):
 		return clsMark, scNone
+	case unicode.IsDigit(r):
+		return clsDigit, scNone
+	case unicode.IsNumber(r):
+		return clsSym, scNone // ² ³ ¹ ¼ ½ ¾ ...
 	case unicode.IsPunct(r):
 		return clsPunct, scNone
 	case unicode.IsSymbol(r):
@@ -126,11 +130,18 @@ func rarity(r rune) int {
 		switch r {
 		case 0xC3, 0xC2: // Ã Â: the two classic mojibake leads
 			return 3
-		case 0xA4, 0xA6, 0xA8, 0xAF, 0xB4, 0xB8, 0xAC, 0xB6, 0xAD, 0xB1, 0xD0, 0xDE, 0xF0, 0xFE:
-			return 1 // ¤ ¦ ¨ ¯ ´ ¸ ¬ ¶ SHY ± Ð Þ ð þ
+		case 0xA4, 0xA6, 0xA8, 0xAF, 0xB4, 0xB8, 0xAC, 0xB6, 0xAD, 0xB1, 0xD0, 0xDE, 0xF0, 0xFE,
+			0xCC, 0xCD, 0xCE, 0xCF:
+			return 1 // ¤ ¦ ¨ ¯ ´ ¸ ¬ ¶ SHY ± Ð Þ ð þ Ì Í Î Ï
 		}
 		return 0
 	case r < 0x180:
+		switch r {
+		case 0x138, 0x17F: // ĸ ſ
+			return 4
+		case 0x149, 0x13F, 0x140: // ŉ Ŀ ŀ
+			return 3
+		}
 		return 0 // Latin Extended-A
 	case r < 0x250:
 		switch {
@@ -230,5 +241,5 @@ func rarity(r rune) int {
 
 // isApostrophe reports whether r may stand between two letters of a word.
 func isApostrophe(r rune) bool {
-	return r == '\'' || r == 0x2019 || r == 0x2018 || r == 0xB4 || r == 0x2BC
+	return r == '\'' || r == 0x2019 || r == 0xB4 || r == 0x2BC
 }

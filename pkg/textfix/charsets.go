@@ -12,6 +12,7 @@ const (
 	cp1250
 	cp1251
 	iso88592
+	cp1257
 	macroman
 	cp437
 	numCharsets
@@ -26,6 +27,7 @@ var charsetCodes = [numCharsets + 1]string{
 	cp1250:   "mojibake:cp1250",
 	cp1251:   "mojibake:cp1251",
 	iso88592: "mojibake:iso8859-2",
+	cp1257:   "mojibake:cp1257",
 	macroman: "mojibake:macroman",
 	cp437:    "mojibake:cp437",
 	latin1:   "mojibake:latin1",

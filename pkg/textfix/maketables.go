@@ -19,12 +19,13 @@ import (
 var charsets = []struct {
 	name string
 	cm   *charmap.Charmap
-	c1   bool // bytes 0x80-0x9F may also appear as the C1 control of the same value
+	c1   bool // bytes 0x80-0x9F may also appear as the C1 control of the same value (ISO-8859-1)
 }{
 	{"cp1252", charmap.Windows1252, true},
-	{"cp1250", charmap.Windows1250, true},
-	{"cp1251", charmap.Windows1251, true},
-	{"iso8859-2", charmap.ISO8859_2, true},
+	{"cp1250", charmap.Windows1250, false},
+	{"cp1251", charmap.Windows1251, false},
+	{"iso8859-2", charmap.ISO8859_2, false},
+	{"cp1257", charmap.Windows1257, false},
 	{"macroman", charmap.Macintosh, false},
 	{"cp437", charmap.CodePage437, false},
 }

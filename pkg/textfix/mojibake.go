@@ -2,7 +2,6 @@ package textfix
 
 import (
 	"sort"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -12,7 +11,8 @@ type seq struct {
 	start, end int
 	out        rune
 	lossy      bool // a U+FFFD or '?' stood for a lost byte; out is U+FFFD
-	space      bool // a space stood for byte 0xA0 (a lost no-break space)
+	question   bool // the lost byte was shown as '?'
+	space      bool // a space stood for byte 0xA0, or byte 0xA0 was lost
 	c1         bool // a C1 control stood for its own byte (ISO-8859-1 style)
 }
 
@@ -23,12 +23,17 @@ type cluster struct {
 	start, end int // runes
 	seqs       []seq
 	score      int
+	lossy      bool // some seq is lossy
+	question   bool // some seq relies on a '?'
+	clean      bool // no seq is lossy or relies on a space
 }
 
 const (
 	acceptScore = 4 // a cluster is repaired when its score reaches this
-	strongScore = 7 // a cluster this good vouches for others of its charset
-	docBonus    = 2 // added to clusters whose charset is vouched for elsewhere
+	lossyAccept = 2 // ... or this, when it only merges a lead into U+FFFD
+	strongScore = 6 // a cluster this good vouches for others of its charset
+	docBonus    = 3 // added to clusters whose charset is vouched for
+	maxDepth    = 3 // layers looked ahead when scoring a cluster
 )
 
 // mayHaveMojibake is the fast path: it reports whether s has any adjacent
@@ -39,7 +44,7 @@ func mayHaveMojibake(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if prev != nil && (c == ' ' || c == '?') && prev.lead != 0 {
+			if prev != nil && (c == ' ' || c == '?') {
 				return true
 			}
 			prev = nil
@@ -49,10 +54,31 @@ func mayHaveMojibake(s string) bool {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
 		e := lookup(r)
-		if prev != nil {
-			if r == utf8.RuneError || (e != nil && prev.lead&e.cont != 0) {
+		if prev != nil && (r == utf8.RuneError || e != nil && prev.lead&e.cont != 0) {
+			return true
+		}
+		if e != nil && e.lead != 0 {
+			prev = e
+		} else {
+			prev = nil
+		}
+	}
+	return false
+}
+
+func mayHaveMojibakeRunes(rs []rune) bool {
+	var prev *alphaEntry
+	for _, r := range rs {
+		if r < utf8.RuneSelf {
+			if prev != nil && (r == ' ' || r == '?') {
 				return true
 			}
+			prev = nil
+			continue
+		}
+		e := lookup(r)
+		if prev != nil && (r == utf8.RuneError || e != nil && prev.lead&e.cont != 0) {
+			return true
 		}
 		if e != nil && e.lead != 0 {
 			prev = e
@@ -77,6 +103,9 @@ func parseSeq(rs []rune, i int, k charset) (seq, bool) {
 	} else if b0 >= 0xE0 {
 		n = 3
 	}
+	if n == 2 && i+1 < len(rs) && rs[i+1] == ' ' {
+		return parseLostA0(rs, i, b0)
+	}
 	if i+n > len(rs) {
 		return seq{}, false
 	}
@@ -95,8 +124,11 @@ func parseSeq(rs []rune, i int, k charset) (seq, bool) {
 			continue
 		}
 		switch r {
-		case 0xFFFD, '?':
+		case 0xFFFD:
 			s.lossy = true
+			buf[j] = 0x80
+		case '?':
+			s.lossy, s.question = true, true
 			buf[j] = 0x80
 		case ' ':
 			s.space = true
@@ -108,27 +140,81 @@ func parseSeq(rs []rune, i int, k charset) (seq, bool) {
 	if s.lossy {
 		// A lost byte must be surrounded by evidence: at least one real
 		// continuation byte, except after a two-byte lead.
-		if n > 2 && real == 0 {
+		if n > 2 && real == 0 || s.space {
 			return seq{}, false
 		}
-		if s.space {
+		if s.question && !validPrefix(buf[:n]) {
 			return seq{}, false
 		}
 		s.out = utf8.RuneError
 		return s, true
 	}
-	if s.space && n > 2 && real == 0 {
+	if s.space && real == 0 {
 		return seq{}, false
 	}
 	if b0 == 0xED && buf[1] >= 0xA0 {
 		return parseSurrogates(rs, i, k, s, buf)
 	}
 	r, size := utf8.DecodeRune(buf[:n])
-	if r == utf8.RuneError || size != n {
+	if size != n {
 		return seq{}, false
 	}
 	s.out = r
 	return s, true
+}
+
+// validPrefix reports whether the bytes before the first lost byte (0x80
+// placeholders) could start a valid sequence.
+func validPrefix(b []byte) bool {
+	switch b[0] {
+	case 0xE0:
+		return b[1] == 0x80 || b[1] >= 0xA0
+	case 0xED:
+		return b[1] < 0xA0
+	case 0xF0:
+		return b[1] == 0x80 || b[1] >= 0x90
+	case 0xF4:
+		return b[1] < 0x90
+	}
+	return true
+}
+
+// parseLostA0 handles a two-byte lead followed by a space, where the
+// second byte, 0xA0 (a no-break space in windows-1252), was turned into a
+// plain space or lost. For 0xC3 ("Ã" in windows-1252, the lead of "à")
+// the space is only taken as the lost byte where Portuguese glues "à" to
+// the next word ("às", "àquele") or where two spaces follow; otherwise the
+// byte was lost outright and the space stays.
+func parseLostA0(rs []rune, i int, b0 byte) (seq, bool) {
+	r, _ := utf8.DecodeRune([]byte{b0, 0xA0})
+	s := seq{start: i, end: i + 2, out: r, space: true}
+	if b0 != 0xC3 {
+		return s, true
+	}
+	rest := rs[i+2:]
+	if len(rest) > 0 && rest[0] == ' ' {
+		return s, true
+	}
+	for _, w := range [...]string{"s", "quele", "quela", "quilo", "queles", "quelas", "quilos"} {
+		if hasWordPrefix(rest, w) {
+			return s, true
+		}
+	}
+	s.end = i + 1
+	return s, true
+}
+
+// hasWordPrefix reports whether rs starts with the word w (followed by a
+// non-letter or the end).
+func hasWordPrefix(rs []rune, w string) bool {
+	j := 0
+	for _, c := range w {
+		if j >= len(rs) || rs[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(rs) || !isLetterRune(rs[j])
 }
 
 // parseSurrogates reads a UTF-16 surrogate pair encoded as two three-byte
@@ -166,41 +252,65 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 }
 
 // fixMojibakeLayer undoes one layer of mis-decoding wherever the scorer is
-// convinced. It returns the charsets used as a bit mask (latin1 included).
-func fixMojibakeLayer(s string) (string, uint16) {
+// convinced. vouched carries the charsets already proven in earlier layers;
+// it returns the charsets used as a bit mask (latin1 included).
+func fixMojibakeLayer(s string, vouched *uint8) (string, uint16) {
 	if !mayHaveMojibake(s) {
 		return s, 0
 	}
-	rs := []rune(s)
+	out, used := repairRunes([]rune(s), vouched, 0)
+	if used == 0 {
+		return s, 0
+	}
+	return string(out), used
+}
+
+// repairRunes undoes one layer of mis-decoding in rs.
+func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	var cls []cluster
 	for k := charset(0); k < numCharsets; k++ {
 		cls = appendClusters(cls, rs, k)
 	}
 	if len(cls) == 0 {
-		return s, 0
+		return rs, 0
 	}
-	var vouched [numCharsets]int
+	prev := *vouched
+	var strong [numCharsets]int
 	for i := range cls {
 		c := &cls[i]
-		c.score = scoreCluster(rs, c)
-		if c.score >= strongScore && !c.lossy() {
-			vouched[c.cs]++
+		c.score = scoreCluster(rs, c, depth)
+		if c.score >= strongScore && c.clean {
+			strong[c.cs]++
+		}
+	}
+	for k, n := range strong {
+		if n > 0 {
+			*vouched |= 1 << k
 		}
 	}
 	var accepted []*cluster
 	for i := range cls {
 		c := &cls[i]
-		sc := c.score
-		if n := vouched[c.cs]; n > 1 || n == 1 && (sc < strongScore || c.lossy()) {
-			sc += docBonus
+		if c.score == rejected {
+			continue
 		}
-		if sc >= acceptScore {
-			c.score = sc
+		self := 0
+		if c.score >= strongScore && c.clean {
+			self = 1
+		}
+		// Another strong cluster of the same charset, here or in an
+		// earlier layer, makes this one more believable.
+		if strong[c.cs]-self > 0 || prev&(1<<c.cs) != 0 {
+			c.score += docBonus
+		} else if c.question {
+			continue // a '?' is only read as a lost byte in proven company
+		}
+		if c.score >= acceptScore || c.lossy && !c.question && c.score >= lossyAccept {
 			accepted = append(accepted, c)
 		}
 	}
 	if len(accepted) == 0 {
-		return s, 0
+		return rs, 0
 	}
 	sort.SliceStable(accepted, func(i, j int) bool { return accepted[i].score > accepted[j].score })
 	taken := make([]bool, len(rs))
@@ -222,17 +332,14 @@ func fixMojibakeLayer(s string) (string, uint16) {
 		chosen = append(chosen, c)
 	}
 	sort.Slice(chosen, func(i, j int) bool { return chosen[i].start < chosen[j].start })
-	var b strings.Builder
-	b.Grow(len(s))
+	out := make([]rune, 0, len(rs))
 	var used uint16
 	pos := 0
 	for _, c := range chosen {
-		for _, r := range rs[pos:c.start] {
-			b.WriteRune(r)
-		}
+		out = append(out, rs[pos:c.start]...)
 		c1 := false
 		for _, q := range c.seqs {
-			b.WriteRune(q.out)
+			out = append(out, q.out)
 			c1 = c1 || q.c1
 		}
 		if c.cs == cp1252 && c1 {
@@ -242,37 +349,30 @@ func fixMojibakeLayer(s string) (string, uint16) {
 		}
 		pos = c.end
 	}
-	for _, r := range rs[pos:] {
-		b.WriteRune(r)
-	}
-	return b.String(), used
-}
-
-func (c *cluster) lossy() bool {
-	for _, q := range c.seqs {
-		if q.lossy {
-			return true
-		}
-	}
-	return false
+	out = append(out, rs[pos:]...)
+	return out, used
 }
 
 // appendClusters finds the clusters of charset k in rs.
 func appendClusters(cls []cluster, rs []rune, k charset) []cluster {
-	var cur *cluster
+	cur := -1
 	for i := 0; i < len(rs); {
 		q, ok := parseSeq(rs, i, k)
 		if !ok {
-			cur = nil
+			cur = -1
 			i++
 			continue
 		}
-		if cur == nil || cur.end != q.start {
-			cls = append(cls, cluster{cs: k, start: q.start})
-			cur = &cls[len(cls)-1]
+		if cur < 0 || cls[cur].end != q.start {
+			cls = append(cls, cluster{cs: k, start: q.start, clean: true})
+			cur = len(cls) - 1
 		}
-		cur.seqs = append(cur.seqs, q)
-		cur.end = q.end
+		c := &cls[cur]
+		c.seqs = append(c.seqs, q)
+		c.end = q.end
+		c.lossy = c.lossy || q.lossy
+		c.question = c.question || q.question
+		c.clean = c.clean && !q.lossy && !q.space
 		i = q.end
 	}
 	return cls

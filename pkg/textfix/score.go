@@ -2,27 +2,79 @@ package textfix
 
 // Scoring: a cluster is repaired when the text around it reads better
 // decoded than as it is. Both versions are rated with the same badness
-// function over the cluster and two runes of context on each side; the
-// difference, minus the cost of the extra damage a repair must assume
-// (lost bytes), is the cluster's score.
+// function over the cluster and ctx runes of context on each side; the
+// difference, adjusted for how likely the charset is and for the extra
+// damage a repair must assume (lost bytes), is the cluster's score.
 
-const ctx = 2 // runes of context on each side of a cluster
+const (
+	ctx      = 3     // runes of context on each side of a cluster
+	rejected = -1000 // the score of a cluster that must not be repaired
+	rareRune = 4     // a decoded rune this rare blocks the repair
+)
 
-// scoreCluster rates repairing c in rs.
-func scoreCluster(rs []rune, c *cluster) int {
-	var obuf, dbuf [64]rune
+// charsetPrior is how much evidence each charset needs beyond windows-1252:
+// the rarer the mix-up in practice, the more.
+var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 1, cp1257: 1, macroman: 1, cp437: 2}
+
+// scoreCluster rates repairing c in rs. depth is the number of layers
+// already looked through.
+func scoreCluster(rs []rune, c *cluster, depth int) int {
+	var obuf, dbuf [128]rune
 	orig := window(obuf[:0], rs, c.start, c.end, nil)
+	// C1 controls that windows-1252 defines are repaired on their own, so
+	// the original is judged as if they had been.
+	for i := ctx; i < len(orig)-ctx; i++ {
+		if r := orig[i]; r >= 0x80 && r < 0xA0 {
+			orig[i] = decodeTable[cp1252][r]
+		}
+	}
 	dec := window(dbuf[:0], rs, c.start, c.end, c.seqs)
-	score := badness(orig) - badness(dec)
+	db := badness(dec)
+	if depth < maxDepth && mayHaveMojibakeRunes(dec) {
+		var v uint8
+		if deep, used := repairRunes(dec, &v, depth+1); used != 0 && sameContext(deep, dec) {
+			if b := badness(deep); b < db {
+				db, dec = b, deep
+			}
+		}
+	}
+	for _, r := range dec[ctx : len(dec)-ctx] {
+		if rarity(r) >= rareRune {
+			return rejected
+		}
+	}
+	score := badness(orig) - db - charsetPrior[c.cs]
 	for _, q := range c.seqs {
+		n := q.end - q.start
 		switch {
+		case q.question:
+			score++ // U+FFFD is no rarer than the '?' it replaces, but '?' is weak evidence
 		case q.space:
 			score -= 2
 		case q.lossy:
-			score--
+			score += 2 // the original had the U+FFFD already
+		case q.out == 0xFFFD:
+			score += 3 // "ï¿½": a replacement character, mis-decoded
+		case rarity(q.out) == 0 && n >= 4:
+			score += 3
+		case rarity(q.out) == 0 && n == 3:
+			score += 2
 		}
 	}
 	return score
+}
+
+// sameContext reports whether a and b have the same ctx runes at each end.
+func sameContext(a, b []rune) bool {
+	if len(a) < 2*ctx || len(b) < 2*ctx {
+		return false
+	}
+	for i := 0; i < ctx; i++ {
+		if a[i] != b[i] || a[len(a)-1-i] != b[len(b)-1-i] {
+			return false
+		}
+	}
+	return true
 }
 
 // window builds context + cluster (original runes, or the decoded ones when
@@ -52,47 +104,88 @@ func window(w []rune, rs []rune, start, end int, seqs []seq) []rune {
 	return w
 }
 
-// badness rates the inner runes of a window (all but ctx on each side).
+// badness rates the inner runes of a window (all but ctx on each side) and
+// the first rune after them, whose rating depends on them.
 func badness(w []rune) int {
 	total := 0
-	last := len(w) - ctx - 1
-	for i := ctx; i <= last; i++ {
-		r := w[i]
-		rc, rsc := props(r)
-		ac, asc := props(w[i-1])
-		aac, _ := props(w[i-2])
-		cc, _ := props(w[i+1])
-		total += rarity(r)
-		total += transition(w[i-1], ac, asc, r, rc, rsc)
-		if i == last {
-			_, csc := props(w[i+1])
-			total += transition(r, rc, rsc, w[i+1], cc, csc)
-		}
-		rLetter := isLetter(rc)
-		switch {
-		case rc == clsPunct && isLetter(ac) && isLetter(cc):
-			// Punctuation inside a word: only apostrophes and dashes belong.
-			switch {
-			case isApostrophe(r):
-			case r == 0x2013 || r == 0x2014 || r == 0x2010 || r == 0x2011:
-				total++
-			default:
-				total += 3
-			}
-		case rLetter && r >= 0x80 && !isLetter(ac) && ac != clsDigit && (cc == clsPunct || cc == clsSym) &&
-			!(isApostrophe(w[i+1]) && i+2 < len(w) && isLetterRune(w[i+2])):
-			// A one-letter word made of an accented letter, glued to a symbol.
-			if rc == clsLower {
-				total += 3
-			} else {
-				total++
-			}
-		case rc == clsLower && r >= 0x80 && ac == clsUpper && aac == clsUpper:
-			// "ABc": a lower-case accented letter closing a capitalised word.
-			total += 3
-		}
+	stop := len(w) - ctx + 1
+	for i := ctx; i < stop; i++ {
+		total += runeCost(w, i, i < stop-1)
 	}
 	return total
+}
+
+// runeCost rates w[i] in its context.
+func runeCost(w []rune, i int, inner bool) int {
+	r, p, pp, n, nn := w[i], w[i-1], w[i-2], w[i+1], w[i+2]
+	rc, rsc := props(r)
+	pc, psc := props(p)
+	ppc, _ := props(pp)
+	nc, _ := props(n)
+	cost := transition(p, pc, psc, r, rc, rsc)
+	if inner {
+		cost += rarity(r)
+	}
+	rl, pl, nl := isLetter(rc), isLetter(pc), isLetter(nc)
+	switch {
+	case rc == clsPunct && pl && nl && !(r >= 0xFF00 && r < 0xFF66 || r >= 0x3000 && r < 0x3040):
+		// Punctuation inside a word: only apostrophes and dashes belong.
+		switch {
+		case isApostrophe(r):
+		case r == 0x2013 || r == 0x2014 || r == 0x2010 || r == 0x2011:
+			cost++
+		default:
+			cost += 4
+		}
+	case rl && r >= 0x80 && !pl && pc != clsDigit && !nl && nc != clsDigit:
+		cost += oneLetterWord(r, rc, rsc, n, nc, nn)
+	case rc == clsLower && pc == clsUpper && ppc == clsUpper && (r >= 0x80 || p >= 0x80 || pp >= 0x80):
+		// "ABc": a lower-case letter closing a capitalised word.
+		cost += 3
+	}
+	if (p == 0xC3 || p == 0xC2) && r >= 0x80 && !(isApostrophe(r) && nl) {
+		// "Ã" and "Â" glued to a character of the upper half of windows-1252.
+		if e := lookup(r); e != nil && e.cont&(1<<cp1252) != 0 {
+			cost++
+		}
+	}
+	return cost
+}
+
+// oneLetterWord rates a non-ASCII letter that stands alone as a word.
+func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune) int {
+	cost := 0
+	switch {
+	case rc == clsLower && rsc == scLatin && !isOneLetterWord(r):
+		cost += 2
+	case rc == clsUpper && !isOneLetterWord(r) && n == ' ':
+		// A capital standing alone before a lower-case word: "Ã perturber".
+		if ncc, nsc := props(nn); ncc == clsLower {
+			cost += 3
+			if nsc != rsc {
+				cost += 2
+			}
+		}
+	}
+	if (nc == clsPunct || nc == clsSym) && !isApostrophe(n) {
+		if rc == clsLower {
+			cost += 2
+		} else {
+			cost++
+		}
+	}
+	return cost
+}
+
+// isOneLetterWord reports whether r is a word on its own in some language
+// written with the Latin alphabet (à, é, è, ó, ö, å, ø ...).
+func isOneLetterWord(r rune) bool {
+	switch r {
+	case 'à', 'á', 'è', 'é', 'ì', 'í', 'ò', 'ó', 'ö', 'ø', 'å', 'ù', 'ú',
+		'À', 'Á', 'È', 'É', 'Ó', 'Ò', 'Ö', 'Ø', 'Ú':
+		return true
+	}
+	return false
 }
 
 func isLetter(c class) bool { return c == clsUpper || c == clsLower || c == clsLetter }
@@ -100,6 +193,16 @@ func isLetter(c class) bool { return c == clsUpper || c == clsLower || c == clsL
 func isLetterRune(r rune) bool {
 	c, _ := props(r)
 	return isLetter(c)
+}
+
+// isQuoteish reports whether r is punctuation that often sits next to other
+// punctuation in clean text.
+func isQuoteish(r rune) bool {
+	switch r {
+	case 0x2026, 0x2019, 0x2018, 0x201C, 0x201D, 0xAB, 0xBB, 0x2013, 0x2014, 0xBF, 0xA1:
+		return true
+	}
+	return false
 }
 
 // transition rates rune y following rune x.
@@ -110,13 +213,16 @@ func transition(x rune, xc class, xs script, y rune, yc class, ys script) int {
 		return 2
 	case xl && yl:
 		if xs != ys && xs != scOther && ys != scOther {
-			if xs == scCJK || ys == scCJK {
+			if xs == scCJK || ys == scCJK || xs == scGreek && ys == scLatin || xs == scLatin && ys == scGreek {
 				return 1
 			}
 			return 4
 		}
 		if xc == clsLower && yc == clsUpper && (x >= 0x80 || y >= 0x80) {
 			return 3
+		}
+		if x >= 0xC0 && x < 0x250 && isHighLatin(y) {
+			return 2 // "âœ", "Ãš": an accented letter before œ, š, ž, ƒ ...
 		}
 		return 0
 	case xl && yc == clsSym:
@@ -127,12 +233,13 @@ func transition(x rune, xc class, xs script, y rune, yc class, ys script) int {
 			}
 			return 2
 		case 0xB0, 0xB2, 0xB3, 0xB9: // ° ² ³ ¹
-			return 1
+			if x < 0x80 {
+				return 1
+			}
 		}
 		return 3
 	case xc == clsSym && yl:
-		switch {
-		case x == 0xB0 && (y == 'C' || y == 'F'), x == 0xB5:
+		if x == 0xB0 && (y == 'C' || y == 'F') || x == 0xB5 {
 			return 0
 		}
 		return 2
@@ -144,16 +251,24 @@ func transition(x rune, xc class, xs script, y rune, yc class, ys script) int {
 	case xc == clsSym && yc == clsPunct, xc == clsPunct && yc == clsSym:
 		return 1
 	case xc == clsPunct && yc == clsPunct:
-		if x == y {
+		if x == y || isQuoteish(x) && isQuoteish(y) {
 			return 0
 		}
 		return 1
-	case xc == clsMark && !(yl || yc == clsMark):
-		return 0
-	case yc == clsMark && !(xl || xc == clsMark):
+	case yc == clsMark && !(xl || xc == clsMark || xc == clsDigit):
 		return 1
 	case xc == clsNBSP && (yc == clsSym || yc == clsPunct), yc == clsNBSP && (xc == clsSym || xc == clsPunct):
 		return 1
 	}
 	return 0
+}
+
+// isHighLatin reports whether r is one of the letters windows-1252 puts
+// between 0x80 and 0x9F, which in clean text never follow an accented letter.
+func isHighLatin(r rune) bool {
+	switch r {
+	case 0x152, 0x153, 0x160, 0x161, 0x17D, 0x17E, 0x178, 0x192:
+		return true
+	}
+	return false
 }

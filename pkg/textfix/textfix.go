@@ -98,9 +98,10 @@ func FixWith(s string, o Options) (string, []string) {
 			}
 		}
 		if o.Mojibake {
+			var vouched uint8
 			for layer := 0; layer < maxLayers; layer++ {
 				var used uint16
-				s, used = fixMojibakeLayer(s)
+				s, used = fixMojibakeLayer(s, &vouched)
 				if used == 0 {
 					break
 				}
