@@ -139,7 +139,7 @@ func rarity(r rune) int {
 		switch r {
 		case 0x138, 0x17F: // ĸ ſ
 			return 4
-		case 0x149, 0x13F, 0x140: // ŉ Ŀ ŀ
+		case 0x149, 0x13F, 0x140, 0x174, 0x175, 0x176, 0x177: // ŉ Ŀ ŀ Ŵ ŵ Ŷ ŷ
 			return 3
 		}
 		return 0 // Latin Extended-A
@@ -160,7 +160,11 @@ func rarity(r rune) int {
 		}
 		return 5
 	case r < 0x370:
-		return 1 // combining diacritics
+		switch {
+		case r <= 0x30C, r == 0x327, r == 0x328, r == 0x336:
+			return 1 // common combining diacritics, and the strike-through overlay
+		}
+		return 3
 	case r < 0x3E2:
 		return 0 // Greek
 	case r < 0x400:
@@ -176,6 +180,12 @@ func rarity(r rune) int {
 	case r < 0x600:
 		return 0
 	case r < 0x700:
+		switch {
+		case r >= 0x610 && r <= 0x61A, r >= 0x6D6 && r <= 0x6ED:
+			return 4 // Quranic annotation marks
+		case r >= 0x64B && r <= 0x65F:
+			return 2 // harakat
+		}
 		return 0 // Arabic
 	case r < 0x900:
 		return 5 // Syriac, Thaana, NKo, Samaritan, Mandaic ...
@@ -195,8 +205,10 @@ func rarity(r rune) int {
 			return 1 // ‚ „ † ‡ ‰ ‹ ›
 		}
 		return 0
+	case r >= 0x2500 && r < 0x25A0:
+		return 1 // box drawing, blocks
 	case r < 0x2C00:
-		return 0 // symbols, arrows, math, box drawing, dingbats
+		return 0 // symbols, arrows, math, geometric shapes, dingbats
 	case r < 0x3000:
 		return 4
 	case r < 0x3100:

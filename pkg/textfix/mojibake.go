@@ -195,7 +195,10 @@ func parseLostA0(rs []rune, i int, b0 byte) (seq, bool) {
 	if len(rest) > 0 && rest[0] == ' ' {
 		return s, true
 	}
-	for _, w := range [...]string{"s", "quele", "quela", "quilo", "queles", "quelas", "quilos"} {
+	if len(rest) > 1 && rest[0] == 's' && (len(rest) == 1 || rest[1] == ' ') {
+		return s, true
+	}
+	for _, w := range [...]string{"quele", "quela", "quilo", "queles", "quelas", "quilos"} {
 		if hasWordPrefix(rest, w) {
 			return s, true
 		}
@@ -275,15 +278,22 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 		return rs, 0
 	}
 	prev := *vouched
-	var strong [numCharsets]int
+	// A cluster is strong when its evidence, before the charset's prior,
+	// reaches strongScore without assuming lost bytes.
+	strong := func(c *cluster) bool { return c.clean && c.score+charsetPrior[c.cs] >= strongScore }
+	var nstrong [numCharsets]int
+	var evidence [numCharsets]int
 	for i := range cls {
 		c := &cls[i]
 		c.score = scoreCluster(rs, c, depth)
-		if c.score >= strongScore && c.clean {
-			strong[c.cs]++
+		if strong(c) {
+			nstrong[c.cs]++
+		}
+		if c.score > 0 {
+			evidence[c.cs] += c.score
 		}
 	}
-	for k, n := range strong {
+	for k, n := range nstrong {
 		if n > 0 {
 			*vouched |= 1 << k
 		}
@@ -295,15 +305,15 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 			continue
 		}
 		self := 0
-		if c.score >= strongScore && c.clean {
+		if strong(c) {
 			self = 1
 		}
 		// Another strong cluster of the same charset, here or in an
 		// earlier layer, makes this one more believable.
-		if strong[c.cs]-self > 0 || prev&(1<<c.cs) != 0 {
+		if nstrong[c.cs]-self > 0 || prev&(1<<c.cs) != 0 {
 			c.score += docBonus
-		} else if c.question {
-			continue // a '?' is only read as a lost byte in proven company
+		} else if c.question && (c.score < 2*strongScore || !c.hasReal()) {
+			continue // a '?' is read as a lost byte only in proven company
 		}
 		if c.score >= acceptScore || c.lossy && !c.question && c.score >= lossyAccept {
 			accepted = append(accepted, c)
@@ -312,7 +322,15 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	if len(accepted) == 0 {
 		return rs, 0
 	}
-	sort.SliceStable(accepted, func(i, j int) bool { return accepted[i].score > accepted[j].score })
+	// Overlapping candidates: the best score wins; on a tie, the charset
+	// with more evidence in the whole text.
+	sort.SliceStable(accepted, func(i, j int) bool {
+		a, b := accepted[i], accepted[j]
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		return evidence[a.cs] > evidence[b.cs]
+	})
 	taken := make([]bool, len(rs))
 	var chosen []*cluster
 	for _, c := range accepted {
@@ -332,6 +350,10 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 		chosen = append(chosen, c)
 	}
 	sort.Slice(chosen, func(i, j int) bool { return chosen[i].start < chosen[j].start })
+	chosen = dropHopeless(rs, chosen)
+	if len(chosen) == 0 {
+		return rs, 0
+	}
 	out := make([]rune, 0, len(rs))
 	var used uint16
 	pos := 0
@@ -351,6 +373,62 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	}
 	out = append(out, rs[pos:]...)
 	return out, used
+}
+
+// dropHopeless leaves alone the words (runs without spaces) where the
+// chosen repairs would leave more mojibake-like pairs behind than they
+// remove: such text is garbled beyond what a partial repair can explain.
+func dropHopeless(rs []rune, chosen []*cluster) []*cluster {
+	out := chosen[:0]
+	for i := 0; i < len(chosen); {
+		// The word around chosen[i], and the chosen clusters inside it.
+		ws, we := chosen[i].start, chosen[i].end
+		for ws > 0 && rs[ws-1] != ' ' {
+			ws--
+		}
+		for we < len(rs) && rs[we] != ' ' {
+			we++
+		}
+		j := i
+		for j < len(chosen) && chosen[j].start < we {
+			if chosen[j].end > we {
+				we = chosen[j].end
+			}
+			j++
+		}
+		fixed, left, c := j-i, 0, i
+		for p := ws; p+1 < we; p++ {
+			for c < j && chosen[c].end <= p {
+				c++
+			}
+			if c < j && p >= chosen[c].start {
+				continue
+			}
+			if c < j && p+1 >= chosen[c].start {
+				continue
+			}
+			if e := lookup(rs[p]); e != nil && e.lead != 0 {
+				if n := lookup(rs[p+1]); n != nil && e.lead&n.cont != 0 {
+					left++
+				}
+			}
+		}
+		if left < 2 || left < fixed {
+			out = append(out, chosen[i:j]...)
+		}
+		i = j
+	}
+	return out
+}
+
+// hasReal reports whether some seq of c decodes real bytes only.
+func (c *cluster) hasReal() bool {
+	for _, q := range c.seqs {
+		if !q.lossy && !q.space {
+			return true
+		}
+	}
+	return false
 }
 
 // appendClusters finds the clusters of charset k in rs.

@@ -51,6 +51,9 @@ func scoreCluster(rs []rune, c *cluster, depth int) int {
 			score++ // U+FFFD is no rarer than the '?' it replaces, but '?' is weak evidence
 		case q.space:
 			score -= 2
+			if n >= 3 && rarity(q.out) == 0 {
+				score += 2
+			}
 		case q.lossy:
 			score += 2 // the original had the U+FFFD already
 		case q.out == 0xFFFD:
