@@ -11,8 +11,8 @@ import (
 // services write them into a body: text ending in a parenthesised (or
 // bracketed) credit, optionally followed by a full stop, such as
 //
-//	... on March 6, 2020. (Photo by Mariana Bazo/Xinhua)
-//	... in Lima, Peru. (Xinhua/Renato Pajuelo/ANDINA)
+//	... on March 6, 2020. (Photo by Ana Torres/Xinhua)
+//	... in Lima, Peru. (Xinhua/Luis Mendez/ANDINA)
 //	... (AP Photo/Jane Doe)   (REUTERS/John Smith)   (dpa/Max Muster)
 //	... (Photo: Jane Doe/Agency)   [Photo/VCG]
 //

@@ -103,8 +103,8 @@ func TestIsCaption(t *testing.T) {
 		in   string
 		want bool
 	}{
-		{"Passengers wear protective masks on March 6, 2020. (Photo by Mariana Bazo/Xinhua)", true},
-		{"A woman walks on a street in Lima, Peru, on March 6, 2020. (Xinhua/Renato Pajuelo/ANDINA)", true},
+		{"Passengers wear protective masks on March 6, 2020. (Photo by Ana Torres/Xinhua)", true},
+		{"A woman walks on a street in Lima, Peru, on March 6, 2020. (Xinhua/Luis Mendez/ANDINA)", true},
 		{"Senators leave the chamber. (AP Photo/Jane Doe)", true},
 		{"Smoke rises over the port. (REUTERS/John Smith)", true},
 		{"Der Hafen am Morgen. (dpa/Max Muster)", true},
