@@ -60,8 +60,9 @@ fi
 ours=$(live_pid prometheus || true)
 for pid in $(port_pids "${PROM_ADDR##*:}"); do
 	[[ $pid == "$ours" ]] && continue
-	if [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == /usr/bin/prometheus ]] &&
-		grep -qaF /etc/prometheus/ "/proc/$pid/cmdline" 2>/dev/null; then
+	# The packaged daemon runs as the user prometheus; a stack's own
+	# Prometheus (this clone's or another's) runs as whoever ran up.sh.
+	if [[ $(ps -o uid= -p "$pid" 2>/dev/null | tr -d ' ') == "$(id -u prometheus 2>/dev/null)" ]]; then
 		log "stopping the system Prometheus (pid $pid) left by the Debian package"
 		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
