@@ -66,6 +66,8 @@ func props(r rune) (class, script) {
 		return clsSym, scNone
 	case r >= 0x1F000 && r <= 0x1FAFF, r >= 0x2600 && r <= 0x27BF:
 		return clsEmoji, scNone
+	case r >= 0x2B0 && r < 0x300 && r != 0x2BC:
+		return clsSym, scNone // spacing modifier letters: ˆ ˇ ˘ ˙ ˛ ˜ ˝ ...
 	}
 	if unicode.IsLetter(r) {
 		sc := scriptOf(r)
@@ -137,6 +139,8 @@ func rarity(r rune) int {
 		return 0
 	case r < 0x180:
 		switch r {
+		case 0x102, 0x139: // Ă Ĺ: see isNotoriousLead
+			return 2
 		case 0x138, 0x17F: // ĸ ſ
 			return 4
 		case 0x149, 0x13F, 0x140, 0x174, 0x175, 0x176, 0x177: // ŉ Ŀ ŀ Ŵ ŵ Ŷ ŷ

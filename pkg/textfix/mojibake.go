@@ -33,6 +33,7 @@ const (
 	lossyAccept = 2 // ... or this, when it only merges a lead into U+FFFD
 	strongScore = 6 // a cluster this good vouches for others of its charset
 	docBonus    = 3 // added to clusters whose charset is vouched for
+	bigDocBonus = 5 // ... by three strong clusters or more
 	maxDepth    = 3 // layers looked ahead when scoring a cluster
 )
 
@@ -103,7 +104,11 @@ func parseSeq(rs []rune, i int, k charset) (seq, bool) {
 	} else if b0 >= 0xE0 {
 		n = 3
 	}
+	nbsp := decodeTable[k][0xA0] == 0xA0 // a lost no-break space shows as a space
 	if n == 2 && i+1 < len(rs) && rs[i+1] == ' ' {
+		if !nbsp {
+			return seq{}, false
+		}
 		return parseLostA0(rs, i, b0)
 	}
 	if i+n > len(rs) {
@@ -131,6 +136,9 @@ func parseSeq(rs []rune, i int, k charset) (seq, bool) {
 			s.lossy, s.question = true, true
 			buf[j] = 0x80
 		case ' ':
+			if !nbsp {
+				return seq{}, false
+			}
 			s.space = true
 			buf[j] = 0xA0
 		default:
@@ -282,15 +290,33 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	// reaches strongScore without assuming lost bytes.
 	strong := func(c *cluster) bool { return c.clean && c.score+charsetPrior[c.cs] >= strongScore }
 	var nstrong [numCharsets]int
-	var evidence [numCharsets]int
 	for i := range cls {
 		c := &cls[i]
 		c.score = scoreCluster(rs, c, depth)
 		if strong(c) {
 			nstrong[c.cs]++
 		}
-		if c.score > 0 {
-			evidence[c.cs] += c.score
+	}
+	// A charset's evidence is how much better its clusters score than the
+	// rival readings of the same runes; it settles close calls between
+	// similar charsets (windows-1250 and ISO-8859-2) document-wide.
+	var evidence [numCharsets]int
+	for i := range cls {
+		c := &cls[i]
+		rival := acceptScore - 1
+		for j := range cls {
+			if d := &cls[j]; d.cs != c.cs && d.start < c.end && c.start < d.end && d.score > rival {
+				rival = d.score
+			}
+		}
+		if m := c.score - rival; m > 0 {
+			evidence[c.cs] += m
+		}
+	}
+	best := charset(0)
+	for k := range evidence {
+		if evidence[k] > evidence[best] {
+			best = charset(k)
 		}
 	}
 	for k, n := range nstrong {
@@ -310,7 +336,9 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 		}
 		// Another strong cluster of the same charset, here or in an
 		// earlier layer, makes this one more believable.
-		if nstrong[c.cs]-self > 0 || prev&(1<<c.cs) != 0 {
+		if others := nstrong[c.cs] - self; others >= 3 {
+			c.score += bigDocBonus
+		} else if others > 0 || prev&(1<<c.cs) != 0 {
 			c.score += docBonus
 		} else if c.question && (c.score < 2*strongScore || !c.hasReal()) {
 			continue // a '?' is read as a lost byte only in proven company
@@ -322,12 +350,18 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	if len(accepted) == 0 {
 		return rs, 0
 	}
-	// Overlapping candidates: the best score wins; on a tie, the charset
-	// with more evidence in the whole text.
+	// Overlapping candidates: the best score wins, the charset with the
+	// most evidence in the whole text counting a little extra.
+	rank := func(c *cluster) int {
+		if evidence[best] > 0 && c.cs == best {
+			return c.score + 3
+		}
+		return c.score
+	}
 	sort.SliceStable(accepted, func(i, j int) bool {
 		a, b := accepted[i], accepted[j]
-		if a.score != b.score {
-			return a.score > b.score
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra > rb
 		}
 		return evidence[a.cs] > evidence[b.cs]
 	})

@@ -14,7 +14,7 @@ const (
 
 // charsetPrior is how much evidence each charset needs beyond windows-1252:
 // the rarer the mix-up in practice, the more.
-var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 1, cp1257: 1, macroman: 1, cp437: 2}
+var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 2, cp1257: 1, macroman: 1, cp437: 2}
 
 // scoreCluster rates repairing c in rs. depth is the number of layers
 // already looked through.
@@ -30,11 +30,15 @@ func scoreCluster(rs []rune, c *cluster, depth int) int {
 	}
 	dec := window(dbuf[:0], rs, c.start, c.end, c.seqs)
 	db := badness(dec)
-	if depth < maxDepth && mayHaveMojibakeRunes(dec) {
+	if inner := dec[ctx : len(dec)-ctx]; depth < maxDepth && mayHaveMojibakeRunes(inner) {
+		// Look through the next layer: repair the decoded runes on their
+		// own and judge the result in the original context.
 		var v uint8
-		if deep, used := repairRunes(dec, &v, depth+1); used != 0 && sameContext(deep, dec) {
-			if b := badness(deep); b < db {
-				db, dec = b, deep
+		if deep, used := repairRunes(append([]rune(nil), inner...), &v, depth+1); used != 0 {
+			w := make([]rune, 0, len(deep)+2*ctx)
+			w = append(append(append(w, dec[:ctx]...), deep...), dec[len(dec)-ctx:]...)
+			if b := badness(w); b < db {
+				db, dec = b, w
 			}
 		}
 	}
@@ -65,19 +69,6 @@ func scoreCluster(rs []rune, c *cluster, depth int) int {
 		}
 	}
 	return score
-}
-
-// sameContext reports whether a and b have the same ctx runes at each end.
-func sameContext(a, b []rune) bool {
-	if len(a) < 2*ctx || len(b) < 2*ctx {
-		return false
-	}
-	for i := 0; i < ctx; i++ {
-		if a[i] != b[i] || a[len(a)-1-i] != b[len(b)-1-i] {
-			return false
-		}
-	}
-	return true
 }
 
 // window builds context + cluster (original runes, or the decoded ones when
@@ -146,9 +137,9 @@ func runeCost(w []rune, i int, inner bool) int {
 		// "ABc": a lower-case letter closing a capitalised word.
 		cost += 3
 	}
-	if (p == 0xC3 || p == 0xC2) && r >= 0x80 && !(isApostrophe(r) && nl) {
-		// "Ã" and "Â" glued to a character of the upper half of windows-1252.
-		if e := lookup(r); e != nil && e.cont&(1<<cp1252) != 0 {
+	if isNotoriousLead(p) && r >= 0x80 && !(isApostrophe(r) && nl) {
+		// "Ã", "Â", "Ĺ" glued to a character that continues UTF-8.
+		if e := lookup(r); e != nil && e.cont != 0 {
 			cost++
 		}
 	}
@@ -274,4 +265,13 @@ func isHighLatin(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// isNotoriousLead reports whether r is a letter that mojibake produces far
+// more often than clean text does: the leads of the most common two-byte
+// UTF-8 sequences in windows-1252 (Ã Â) and windows-1250/ISO-8859-2 (Ĺ).
+// "Ă" is nearly as telling but is a Romanian capital, so it only counts
+// as rare (see rarity).
+func isNotoriousLead(r rune) bool {
+	return r == 0xC3 || r == 0xC2 || r == 0x139
 }
