@@ -88,6 +88,10 @@ fi
 # .complete marks a finished copy of the jars the current pom.xml asks for, so
 # an interrupted download or a changed pom is fetched again.
 if [[ $(cat "$KAFKA_HOME/.complete" 2>/dev/null) != "$(kafka_pom_hash)" ]]; then
+	# The broker reads its classes from this folder while it runs.
+	if pid=$(live_pid kafka); then
+		die "the Kafka jars in $KAFKA_LIBS need fetching again, but the broker (pid $pid) runs from them: run deploy/local/down.sh first"
+	fi
 	log "fetching Apache Kafka $KAFKA_VERSION jars with Maven"
 	t=$SECONDS
 	rm -rf "$KAFKA_LIBS"

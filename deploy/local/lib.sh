@@ -97,6 +97,10 @@ start_bg() {
 	shift
 	logf=$(component_log "$name")
 	mkdir -p "$RUN_DIR" "$LOG_DIR"
+	# Logs are appended across starts; keep one older file past 64 MiB.
+	if [[ -f $logf ]] && (($(stat -c %s "$logf") > 64 << 20)); then
+		mv -f "$logf" "$logf.1"
+	fi
 	printf '\n===== %s: starting %s =====\n' "$(date -Is)" "$name" >>"$logf"
 	nohup setsid "$@" >>"$logf" 2>&1 </dev/null &
 	echo $! >"$(pid_file "$name")"

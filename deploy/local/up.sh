@@ -53,6 +53,8 @@ sink_bucket="s3://$S3_BUCKET?endpoint=http://$S3_ADDR&use_path_style=true&region
 	printf 'export KAFKA_BROKERS=%q\n' "$KAFKA_ADDR"
 	printf 'export WIREFEED_KAFKA_BROKERS=%q\n' "$KAFKA_ADDR"
 	printf "export WIREFEED_SINK_BUCKET='%s'\n" "$sink_bucket"
+	# What sink's --bucket flag reads from the environment.
+	printf "export WIREFEED_BUCKET='%s'\n" "$sink_bucket"
 	printf 'export AWS_ACCESS_KEY_ID=%q\n' "$S3_ACCESS_KEY"
 	printf 'export AWS_SECRET_ACCESS_KEY=%q\n' "$S3_SECRET_KEY"
 } >"$RUN_DIR/env.sh"
