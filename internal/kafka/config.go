@@ -97,8 +97,11 @@ func (c *Config) codec() (compress.Compression, error) {
 	return 0, fmt.Errorf("--kafka.compression %q is not one of none, gzip, snappy, lz4, zstd", c.Compression)
 }
 
+// Client is kafka-go's client for admin requests.
+type Client = kgo.Client
+
 // Client returns a kafka-go admin client for the brokers.
-func (c *Config) Client() *kgo.Client {
+func (c *Config) Client() *Client {
 	return &kgo.Client{
 		Addr:      kgo.TCP(c.Brokers...),
 		Timeout:   c.WriteTimeout,

@@ -103,6 +103,10 @@ type BatchOptions struct {
 	MaxMessages int           // a batch is handled when it holds this many
 	Linger      time.Duration // or when its first message is this old
 	Drain       time.Duration // on shutdown, how long the batch in hand may take
+	// BeforeCommit, if set, runs after a batch is handled and before it is
+	// committed; an error stops RunBatches with the batch uncommitted, as a
+	// crash at that point would (tests use it to prove nothing is lost).
+	BeforeCommit func(batch []Message) error
 }
 
 // RunBatches fetches, batches, handles and commits until ctx is done. On
@@ -129,6 +133,11 @@ func (c *Consumer) RunBatches(ctx context.Context, opts BatchOptions, handle Bat
 		}
 		if err := handle(work, batch); err != nil {
 			return err
+		}
+		if opts.BeforeCommit != nil {
+			if err := opts.BeforeCommit(batch); err != nil {
+				return err
+			}
 		}
 		if err := c.Commit(work, batch...); err != nil {
 			return err

@@ -20,11 +20,9 @@ type PartitionLag struct {
 	Lag           int64 // messages not yet committed by the group
 }
 
-// GroupLag computes a group's lag on topic for every partition, from the
-// group's committed offsets and the partitions' high watermarks. (The lag of
-// kafka-go's Reader.Stats is the lag of the last partition fetched by one
-// reader, not the group's.)
-func GroupLag(ctx context.Context, client *kgo.Client, group, topic string) ([]PartitionLag, error) {
+// TopicOffsets returns, per partition of topic, the first offset still in
+// the log and the high watermark (Committed is -1 and Lag the whole log).
+func TopicOffsets(ctx context.Context, client *Client, topic string) ([]PartitionLag, error) {
 	parts, err := Partitions(ctx, client, topic)
 	if err != nil {
 		return nil, err
@@ -37,15 +35,8 @@ func GroupLag(ctx context.Context, client *kgo.Client, group, topic string) ([]P
 	if err != nil {
 		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
 	}
-	committed, err := client.OffsetFetch(ctx, &kgo.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
-	if err != nil {
-		return nil, fmt.Errorf("committed offsets of group %s: %w", group, err)
-	}
-	if committed.Error != nil {
-		return nil, fmt.Errorf("committed offsets of group %s: %w", group, committed.Error)
-	}
-	byPart := map[int]*PartitionLag{}
 	out := make([]PartitionLag, len(parts))
+	byPart := map[int]*PartitionLag{}
 	for i, p := range parts {
 		out[i] = PartitionLag{Partition: p, Committed: -1}
 		byPart[p] = &out[i]
@@ -56,18 +47,41 @@ func GroupLag(ctx context.Context, client *kgo.Client, group, topic string) ([]P
 		}
 		if pl := byPart[po.Partition]; pl != nil {
 			pl.LogStart, pl.HighWatermark = po.FirstOffset, po.LastOffset
+			pl.Lag = po.LastOffset - po.FirstOffset
 		}
 	}
+	return out, nil
+}
+
+// GroupLag computes a group's lag on topic for every partition, from the
+// group's committed offsets and the partitions' high watermarks. (The lag of
+// kafka-go's Reader.Stats is the lag of the last partition fetched by one
+// reader, not the group's.)
+func GroupLag(ctx context.Context, client *Client, group, topic string) ([]PartitionLag, error) {
+	out, err := TopicOffsets(ctx, client, topic)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]int, len(out))
+	for i := range out {
+		parts[i] = out[i].Partition
+	}
+	committed, err := client.OffsetFetch(ctx, &kgo.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return nil, fmt.Errorf("committed offsets of group %s: %w", group, err)
+	}
+	if committed.Error != nil {
+		return nil, fmt.Errorf("committed offsets of group %s: %w", group, committed.Error)
+	}
 	for _, cp := range committed.Topics[topic] {
-		if pl := byPart[cp.Partition]; pl != nil && cp.Error == nil {
-			pl.Committed = cp.CommittedOffset
+		for i := range out {
+			if out[i].Partition == cp.Partition && cp.Error == nil {
+				out[i].Committed = cp.CommittedOffset
+			}
 		}
 	}
 	for i := range out {
-		from := out[i].Committed
-		if from < out[i].LogStart {
-			from = out[i].LogStart
-		}
+		from := max(out[i].Committed, out[i].LogStart)
 		out[i].Lag = max(0, out[i].HighWatermark-from)
 	}
 	return out, nil
@@ -76,7 +90,7 @@ func GroupLag(ctx context.Context, client *kgo.Client, group, topic string) ([]P
 // LagMonitor publishes a group's lag per partition as a gauge, refreshed on
 // an interval.
 type LagMonitor struct {
-	client   *kgo.Client
+	client   *Client
 	group    string
 	topic    string
 	interval time.Duration

@@ -65,7 +65,7 @@ func EnsureTopics(ctx context.Context, cfg *Config, topics ...TopicSpec) error {
 	return last
 }
 
-func checkTopics(ctx context.Context, client *kgo.Client, cfg *Config, names []string) error {
+func checkTopics(ctx context.Context, client *Client, cfg *Config, names []string) error {
 	md, err := client.Metadata(ctx, &kgo.MetadataRequest{Topics: names})
 	if err != nil {
 		return fmt.Errorf("topic metadata: %w", err)
@@ -94,7 +94,7 @@ func checkTopics(ctx context.Context, client *kgo.Client, cfg *Config, names []s
 }
 
 // Partitions returns the partition IDs of a topic.
-func Partitions(ctx context.Context, client *kgo.Client, topic string) ([]int, error) {
+func Partitions(ctx context.Context, client *Client, topic string) ([]int, error) {
 	md, err := client.Metadata(ctx, &kgo.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, fmt.Errorf("metadata of %s: %w", topic, err)

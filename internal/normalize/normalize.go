@@ -35,10 +35,17 @@ type Config struct {
 	Drain           time.Duration
 	LagInterval     time.Duration
 	DefaultZone     string
+
+	beforeCommit func([]kafka.Message) error // test seam, see kafka.BatchOptions
 }
 
 // DefaultHTTPAddr is where normalize serves /metrics by default.
 const DefaultHTTPAddr = "127.0.0.1:9102"
+
+// SetBeforeCommitForTest makes Run call fn after each batch is produced
+// and before it is committed; an error from fn stops Run there, as a crash
+// would. Tests use it to prove that nothing is lost.
+func (c *Config) SetBeforeCommitForTest(fn func([]kafka.Message) error) { c.beforeCommit = fn }
 
 // RegisterFlags registers every flag of the stage.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
@@ -170,7 +177,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 		c := kafka.NewConsumer(&cfg.Kafka, cfg.Group, cfg.RawTopic, log)
 		defer c.Close()
 		h := &handler{n: n, out: out, dlq: dlq, m: m, log: log.With(zap.String("component", stage))}
-		return c.RunBatches(gctx, kafka.BatchOptions{MaxMessages: cfg.BatchMax, Linger: cfg.BatchLinger, Drain: cfg.Drain}, h.handle)
+		return c.RunBatches(gctx, kafka.BatchOptions{MaxMessages: cfg.BatchMax, Linger: cfg.BatchLinger, Drain: cfg.Drain, BeforeCommit: cfg.beforeCommit}, h.handle)
 	})
 	return g.Wait()
 }

@@ -52,6 +52,7 @@ func (c *Config) NewLogger() (*zap.Logger, error) {
 	var zc zap.Config
 	if c.LogFormat == "console" {
 		zc = zap.NewDevelopmentConfig()
+		zc.DisableStacktrace = true
 	} else {
 		zc = zap.NewProductionConfig()
 		zc.EncoderConfig.TimeKey = "ts"

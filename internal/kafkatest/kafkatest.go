@@ -1,0 +1,67 @@
+// Package kafkatest gives integration tests a Kafka to talk to: the embedded
+// broker (franz-go's kfake) by default, or the real brokers named by the
+// KAFKA_BROKERS environment variable. Each test gets its own topics and
+// consumer groups, so tests run in parallel on one cluster.
+package kafkatest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/wirefeed/wirefeed/internal/flagenv"
+	"github.com/wirefeed/wirefeed/internal/kafka"
+)
+
+// Brokers returns the brokers to test against: KAFKA_BROKERS when set, else
+// a fresh embedded cluster closed when the test ends.
+func Brokers(t testing.TB) []string {
+	t.Helper()
+	if env := os.Getenv("KAFKA_BROKERS"); env != "" {
+		return strings.Split(env, ",")
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatalf("start embedded broker: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+// Real reports whether tests run against a real cluster.
+func Real() bool { return os.Getenv("KAFKA_BROKERS") != "" }
+
+// Config returns a Kafka configuration with the defaults of the flags,
+// pointed at Brokers(t), with the given partition count.
+func Config(t testing.TB, partitions int) kafka.Config {
+	t.Helper()
+	var c kafka.Config
+	c.RegisterFlags(flag.NewFlagSet("test", flag.ContinueOnError))
+	c.Brokers = flagenv.Strings(Brokers(t))
+	c.Partitions = partitions
+	c.SessionTimeout = 6 * time.Second
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var unsafe = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+// Name returns a topic or group name unique to this test and call.
+func Name(t testing.TB, what string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	n := unsafe.ReplaceAllString(t.Name(), "_")
+	if len(n) > 60 {
+		n = n[:60]
+	}
+	return "test." + what + "." + n + "." + hex.EncodeToString(b)
+}
