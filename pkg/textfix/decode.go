@@ -249,40 +249,57 @@ func sniffCharset(b []byte) string {
 	}
 }
 
-// attrValue returns the value of attribute name (lower case) in tag; ltag
-// is tag in lower case.
+// attrValue returns the value of attribute name (lower case) in tag, a
+// start tag or XML declaration without its closing '>'.
 func attrValue(tag, ltag []byte, name string) string {
-	for off := 0; ; {
-		i := bytes.Index(ltag[off:], []byte(name))
-		if i < 0 {
-			return ""
+	i := 0
+	// Skip the tag name.
+	for i < len(tag) && !isSpaceByte(tag[i]) {
+		i++
+	}
+	for i < len(tag) {
+		for i < len(tag) && (isSpaceByte(tag[i]) || tag[i] == '/' || tag[i] == '?') {
+			i++
 		}
-		j := off + i + len(name)
-		off = j
-		for j < len(tag) && (tag[j] == ' ' || tag[j] == '\t') {
-			j++
+		ns := i
+		for i < len(tag) && !isSpaceByte(tag[i]) && tag[i] != '=' && tag[i] != '/' && tag[i] != '?' {
+			i++
 		}
-		if j >= len(tag) || tag[j] != '=' {
+		attr := string(ltag[ns:i])
+		for i < len(tag) && isSpaceByte(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] != '=' {
+			if i == ns {
+				i++ // a stray character: step over it
+			}
 			continue
 		}
-		j++
-		for j < len(tag) && (tag[j] == ' ' || tag[j] == '\t') {
-			j++
+		i++
+		for i < len(tag) && isSpaceByte(tag[i]) {
+			i++
 		}
-		if j >= len(tag) {
-			return ""
-		}
-		if q := tag[j]; q == '"' || q == '\'' {
-			k := bytes.IndexByte(tag[j+1:], q)
+		var val []byte
+		if i < len(tag) && (tag[i] == '"' || tag[i] == '\'') {
+			q := tag[i]
+			k := bytes.IndexByte(tag[i+1:], q)
 			if k < 0 {
 				return ""
 			}
-			return strings.TrimSpace(string(tag[j+1 : j+1+k]))
+			val = tag[i+1 : i+1+k]
+			i += k + 2
+		} else {
+			vs := i
+			for i < len(tag) && !isSpaceByte(tag[i]) {
+				i++
+			}
+			val = tag[vs:i]
 		}
-		k := j
-		for k < len(tag) && tag[k] != ' ' && tag[k] != '>' && tag[k] != '/' && tag[k] != ';' && tag[k] != '?' {
-			k++
+		if attr == name {
+			return strings.TrimSpace(string(val))
 		}
-		return string(tag[j:k])
 	}
+	return ""
 }
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }

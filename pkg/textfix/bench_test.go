@@ -1,0 +1,47 @@
+package textfix
+
+import (
+	"strings"
+	"testing"
+)
+
+// benchText repeats lines until it has about n bytes.
+func benchText(lines []string, n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		for _, l := range lines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func BenchmarkFix(b *testing.B) {
+	clean := readCleanLines(b)
+	var english, damaged, partial []string
+	for _, l := range clean {
+		if strings.HasPrefix(l, "The ") || strings.HasPrefix(l, "“We") || strings.HasPrefix(l, "Fans") {
+			english = append(english, l)
+		}
+		damaged = append(damaged, misdecode(l, cp1252))
+		partial = append(partial, l, misdecode(l, cp1252))
+	}
+	ascii := "BEIJING, May 1 (Xinhua) -- China firmly supports the Peruvian government and people in their fight against COVID-19, Chinese President Xi Jinping said on Thursday."
+	cases := []struct{ name, text string }{
+		{"clean-ascii", benchText([]string{ascii}, 64<<10)},
+		{"clean-english", benchText(english, 64<<10)},
+		{"clean-multilingual", benchText(clean, 64<<10)},
+		{"damaged-half-the-lines", benchText(partial, 64<<10)},
+		{"damaged-cp1252", benchText(damaged, 64<<10)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Fix(c.text)
+			}
+		})
+	}
+}
