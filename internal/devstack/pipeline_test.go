@@ -1,22 +1,17 @@
 package devstack
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/wirefeed/wirefeed/internal/blobtest"
 	"github.com/wirefeed/wirefeed/internal/kafka"
 	"github.com/wirefeed/wirefeed/internal/kafkatest"
 	"github.com/wirefeed/wirefeed/internal/normalize"
@@ -28,7 +23,7 @@ import (
 
 // stageConfigs returns normalize and sink configurations on their own topics
 // and groups, with the flags' defaults.
-func stageConfigs(t *testing.T, kc kafka.Config, archive string) (normalize.Config, sink.Config) {
+func stageConfigs(t *testing.T, kc kafka.Config, store *blobtest.Store) (normalize.Config, sink.Config) {
 	var n normalize.Config
 	n.RegisterFlags(flag.NewFlagSet("n", flag.ContinueOnError))
 	var s sink.Config
@@ -42,7 +37,7 @@ func stageConfigs(t *testing.T, kc kafka.Config, archive string) (normalize.Conf
 	n.LagInterval = time.Second
 	s.RecordsTopic, s.DeadLetterTopic = n.RecordsTopic, n.DeadLetterTopic
 	s.Group = kafkatest.Name(t, "sink")
-	s.Bucket = "file://" + filepath.ToSlash(archive) + "?create_dir=true"
+	s.Bucket, s.Prefix = store.URL, store.Prefix
 	s.MaxAge = 500 * time.Millisecond
 	s.LagInterval = time.Second
 	for _, v := range []interface{ Validate() error }{&n, &s} {
@@ -61,36 +56,21 @@ func rawItem(i int) kafka.Message {
 
 // readArchive returns every archived article by source ID, counting
 // duplicates, and validates each against the schema.
-func readArchive(t *testing.T, dir string) (map[string]int, int) {
+func readArchive(t *testing.T, store *blobtest.Store) (map[string]int, int) {
 	t.Helper()
 	seen := map[string]int{}
 	total := 0
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() || !strings.HasSuffix(p, ".ndjson.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		sc := bufio.NewScanner(zr)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		for sc.Scan() {
-			recordtest.Validate(t, sc.Bytes())
-			a, err := record.Unmarshal(sc.Bytes())
+	for _, o := range store.Objects(t) {
+		for _, l := range o.Lines {
+			recordtest.Validate(t, l)
+			a, err := record.Unmarshal(l)
 			if err != nil {
-				t.Fatalf("%s: %v", p, err)
+				t.Fatalf("%s: %v", o.Key, err)
 			}
 			seen[a.SourceID]++
 			total++
 		}
-		return sc.Err()
-	})
+	}
 	return seen, total
 }
 
@@ -103,8 +83,8 @@ var errCrash = errors.New("simulated crash between produce and commit")
 func TestNormalizeCrashBeforeCommitLosesNothing(t *testing.T) {
 	const items = 60
 	kc := kafkatest.Config(t, 3)
-	archive := t.TempDir()
-	ncfg, scfg := stageConfigs(t, kc, archive)
+	store := blobtest.New(t)
+	ncfg, scfg := stageConfigs(t, kc, store)
 	ncfg.BatchMax = 7
 	log := zaptest.NewLogger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -148,7 +128,7 @@ func TestNormalizeCrashBeforeCommitLosesNothing(t *testing.T) {
 	var total int
 	for ctx.Err() == nil {
 		time.Sleep(300 * time.Millisecond)
-		if seen, total = readArchive(t, archive); len(seen) == items {
+		if seen, total = readArchive(t, store); len(seen) == items {
 			break
 		}
 	}
