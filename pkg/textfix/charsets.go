@@ -18,6 +18,10 @@ const (
 	numCharsets
 )
 
+// nbspCharsets are the charsets that map byte 0xA0 to U+00A0, so that a
+// no-break space lost to a plain space may stand for that byte.
+const nbspCharsets = 1<<cp1252 | 1<<cp1250 | 1<<cp1251 | 1<<iso88592 | 1<<cp1257
+
 // latin1 is reported instead of cp1252 when the damaged text relied on C1
 // control characters, which only ISO-8859-1 produces.
 const latin1 = numCharsets
@@ -38,14 +42,25 @@ var charsetCodes = [numCharsets + 1]string{
 // masks of the charsets in which that byte may start (lead) or continue
 // (cont) a multi-byte UTF-8 sequence.
 type alphaEntry struct {
-	r    rune
-	lead uint8
-	cont uint8
-	b    [numCharsets]byte
+	r     rune
+	lead  uint8
+	cont  uint8
+	lead2 uint8 // two-byte leads
+	sp    uint8 // leads that a space may follow, standing for 0xA0
+	b     [numCharsets]byte
 }
 
 // lookup returns the alphabet entry of r, or nil when no charset produces r.
 func lookup(r rune) *alphaEntry {
+	if r < rune(len(lowIndex)) {
+		if i := lowIndex[r]; i != 0 {
+			return &alphabet[i-1]
+		}
+		return nil
+	}
+	if r > alphabet[len(alphabet)-1].r {
+		return nil
+	}
 	lo, hi := 0, len(alphabet)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)

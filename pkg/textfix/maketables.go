@@ -30,6 +30,10 @@ var charsets = []struct {
 	{"cp437", charmap.CodePage437, false},
 }
 
+// lowLimit bounds the runes looked up by direct index; the rest of the
+// alphabet (punctuation, symbols, box drawing) is searched.
+const lowLimit = 0x600
+
 func main() {
 	type entry struct {
 		r     rune
@@ -89,20 +93,39 @@ func main() {
 	fmt.Fprintf(&buf, "}\n\n")
 	fmt.Fprintf(&buf, "// alphabet lists, in rune order, every non-ASCII rune that some charset\n// produces for a byte 0x80-0xFF, with that byte in each charset (0: none).\nvar alphabet = [...]alphaEntry{\n")
 	for _, e := range es {
-		var lead, cont uint8
+		var lead, cont, lead2, sp uint8
 		for k := range charsets {
 			switch b := e.bytes[k]; {
 			case b >= 0xC2 && b <= 0xF4:
 				lead |= 1 << k
+				if b <= 0xDF {
+					lead2 |= 1 << k
+				}
+				// Leads whose pairing with 0xA0 gives a common character
+				// (U+00A0, à, Š, Π, Р, נ, ٠), for the no-break space that
+				// became a plain space.
+				switch b {
+				case 0xC2, 0xC3, 0xC5, 0xCE, 0xD0, 0xD7, 0xD9:
+					if dec[k][0xA0] == 0xA0 {
+						sp |= 1 << k
+					}
+				}
 			case b >= 0x80 && b <= 0xBF:
 				cont |= 1 << k
 			}
 		}
-		fmt.Fprintf(&buf, "\t{%#04x, %#02x, %#02x, [numCharsets]byte{", e.r, lead, cont)
+		fmt.Fprintf(&buf, "\t{%#04x, %#02x, %#02x, %#02x, %#02x, [numCharsets]byte{", e.r, lead, cont, lead2, sp)
 		for k := range charsets {
 			fmt.Fprintf(&buf, "%#02x, ", e.bytes[k])
 		}
 		fmt.Fprintf(&buf, "}},\n")
+	}
+	fmt.Fprintf(&buf, "}\n\n")
+	fmt.Fprintf(&buf, "// lowIndex maps runes below 0x%x to 1 + their index in alphabet, or 0.\nvar lowIndex = [0x%x]uint16{\n", lowLimit, lowLimit)
+	for i, e := range es {
+		if e.r < lowLimit {
+			fmt.Fprintf(&buf, "\t%#04x: %d,\n", e.r, i+1)
+		}
 	}
 	fmt.Fprintf(&buf, "}\n")
 	out, err := format.Source(buf.Bytes())

@@ -2,6 +2,7 @@ package textfix
 
 import (
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -41,45 +42,94 @@ const (
 // pair of runes that could start a mis-decoded UTF-8 sequence. It does not
 // allocate.
 func mayHaveMojibake(s string) bool {
+	return nextTrigger(s, 0) >= 0
+}
+
+// nextTrigger returns the byte offset, at or after i, of the first lead
+// rune that, with what follows it, may start a mis-decoded sequence, or -1.
+func nextTrigger(s string, i int) int {
 	var prev *alphaEntry
-	for i := 0; i < len(s); {
+	prevAt := 0
+	var pending uint8 // a long lead and a space went by: charsets awaiting a continuation
+	pendingAt := 0
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if prev != nil && (c == ' ' || c == '?') {
-				return true
+			if prev != nil {
+				if startsSeq(prev, rune(c), nil) {
+					return prevAt
+				}
+				if c == ' ' {
+					pending, pendingAt = prev.lead&^prev.lead2&nbspCharsets, prevAt
+					prev = nil
+					i++
+					continue
+				}
 			}
+			pending = 0
 			prev = nil
 			i++
+			// Skip a run of ASCII letters, digits and the like quickly.
+			for i < len(s) && s[i] < utf8.RuneSelf && s[i] != ' ' && s[i] != '?' {
+				i++
+			}
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
 		e := lookup(r)
-		if prev != nil && (r == utf8.RuneError || e != nil && prev.lead&e.cont != 0) {
-			return true
+		if prev != nil && startsSeq(prev, r, e) {
+			return prevAt
 		}
+		if pending != 0 && e != nil && e.cont&pending != 0 {
+			return pendingAt
+		}
+		pending = 0
 		if e != nil && e.lead != 0 {
-			prev = e
+			prev, prevAt = e, i
 		} else {
 			prev = nil
 		}
+		i += n
 	}
-	return false
+	return -1
+}
+
+// startsSeq reports whether lead e followed by rune r (with entry ne) may
+// start a sequence in some charset.
+func startsSeq(e *alphaEntry, r rune, ne *alphaEntry) bool {
+	return leadMask(e, r, ne) != 0
+}
+
+// leadMask returns the charsets in which lead e followed by rune r (with
+// entry ne) may start a sequence.
+func leadMask(e *alphaEntry, r rune, ne *alphaEntry) uint8 {
+	switch {
+	case ne != nil:
+		return e.lead & ne.cont
+	case r == ' ':
+		return e.sp
+	case r == '?':
+		return e.lead2
+	case r == utf8.RuneError:
+		return e.lead
+	}
+	return 0
 }
 
 func mayHaveMojibakeRunes(rs []rune) bool {
 	var prev *alphaEntry
+	var pending uint8
 	for _, r := range rs {
-		if r < utf8.RuneSelf {
-			if prev != nil && (r == ' ' || r == '?') {
-				return true
-			}
-			prev = nil
-			continue
+		var e *alphaEntry
+		if r >= utf8.RuneSelf {
+			e = lookup(r)
 		}
-		e := lookup(r)
-		if prev != nil && (r == utf8.RuneError || e != nil && prev.lead&e.cont != 0) {
+		if prev != nil && startsSeq(prev, r, e) || pending != 0 && e != nil && e.cont&pending != 0 {
 			return true
+		}
+		pending = 0
+		if prev != nil && r == ' ' {
+			pending = prev.lead &^ prev.lead2 & nbspCharsets
 		}
 		if e != nil && e.lead != 0 {
 			prev = e
@@ -266,25 +316,56 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 // convinced. vouched carries the charsets already proven in earlier layers;
 // it returns the charsets used as a bit mask (latin1 included).
 func fixMojibakeLayer(s string, vouched *uint8) (string, uint16) {
-	if !mayHaveMojibake(s) {
-		return s, 0
+	// Only lines with a suspicious pair are examined rune by rune; a charset
+	// proven on one line vouches for the lines after it, and for all lines
+	// in the next layer.
+	var b strings.Builder
+	var used uint16
+	pos := 0 // s[:pos] is settled (and written to b once something changed)
+	for i := 0; i < len(s); {
+		j := nextTrigger(s, i)
+		if j < 0 {
+			break
+		}
+		start, end := j, j
+		for start > 0 && s[start-1] != '\n' {
+			start--
+		}
+		for end < len(s) && s[end] != '\n' {
+			end++
+		}
+		out, u := repairRunes([]rune(s[start:end]), vouched, 0)
+		if u != 0 {
+			if used == 0 {
+				b.Grow(len(s))
+			}
+			used |= u
+			b.WriteString(s[pos:start])
+			for _, r := range out {
+				b.WriteRune(r)
+			}
+			pos = end
+		}
+		i = end
 	}
-	out, used := repairRunes([]rune(s), vouched, 0)
 	if used == 0 {
 		return s, 0
 	}
-	return string(out), used
+	b.WriteString(s[pos:])
+	return b.String(), used
 }
 
 // repairRunes undoes one layer of mis-decoding in rs.
 func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
+	cand := candidates(rs)
 	var cls []cluster
 	for k := charset(0); k < numCharsets; k++ {
-		cls = appendClusters(cls, rs, k)
+		cls = appendClusters(cls, rs, cand, k)
 	}
 	if len(cls) == 0 {
 		return rs, 0
 	}
+	sort.Slice(cls, func(i, j int) bool { return cls[i].start < cls[j].start })
 	prev := *vouched
 	// A cluster is strong when its evidence, before the charset's prior,
 	// reaches strongScore without assuming lost bytes.
@@ -300,17 +381,24 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	// A charset's evidence is how much better its clusters score than the
 	// rival readings of the same runes; it settles close calls between
 	// similar charsets (windows-1250 and ISO-8859-2) document-wide.
-	var evidence [numCharsets]int
+	rivals := make([]int, len(cls))
+	for i := range rivals {
+		rivals[i] = acceptScore - 1
+	}
 	for i := range cls {
-		c := &cls[i]
-		rival := acceptScore - 1
-		for j := range cls {
-			if d := &cls[j]; d.cs != c.cs && d.start < c.end && c.start < d.end && d.score > rival {
-				rival = d.score
+		// cls is sorted by start: the overlapping clusters follow i
+		// until one starts at or after its end.
+		for j := i + 1; j < len(cls) && cls[j].start < cls[i].end; j++ {
+			if cls[j].cs != cls[i].cs {
+				rivals[i] = max(rivals[i], cls[j].score)
+				rivals[j] = max(rivals[j], cls[i].score)
 			}
 		}
-		if m := c.score - rival; m > 0 {
-			evidence[c.cs] += m
+	}
+	var evidence [numCharsets]int
+	for i := range cls {
+		if m := cls[i].score - rivals[i]; m > 0 {
+			evidence[cls[i].cs] += m
 		}
 	}
 	best := charset(0)
@@ -465,10 +553,16 @@ func (c *cluster) hasReal() bool {
 	return false
 }
 
-// appendClusters finds the clusters of charset k in rs.
-func appendClusters(cls []cluster, rs []rune, k charset) []cluster {
+// appendClusters finds the clusters of charset k in rs. cand[i] has bit k
+// set where a sequence of charset k may start.
+func appendClusters(cls []cluster, rs []rune, cand []uint8, k charset) []cluster {
+	bit := uint8(1) << k
 	cur := -1
 	for i := 0; i < len(rs); {
+		if cand[i]&bit == 0 && (cur < 0 || cls[cur].end != i) {
+			i++
+			continue
+		}
 		q, ok := parseSeq(rs, i, k)
 		if !ok {
 			cur = -1
@@ -488,4 +582,31 @@ func appendClusters(cls []cluster, rs []rune, k charset) []cluster {
 		i = q.end
 	}
 	return cls
+}
+
+// candidates marks, for each rune of rs, the charsets in which a sequence
+// may start there.
+func candidates(rs []rune) []uint8 {
+	cand := make([]uint8, len(rs))
+	for i := 0; i+1 < len(rs); i++ {
+		if rs[i] < utf8.RuneSelf {
+			continue
+		}
+		e := lookup(rs[i])
+		if e == nil || e.lead == 0 {
+			continue
+		}
+		var ne *alphaEntry
+		if rs[i+1] >= utf8.RuneSelf {
+			ne = lookup(rs[i+1])
+		}
+		cand[i] = leadMask(e, rs[i+1], ne)
+		if rs[i+1] == ' ' && i+2 < len(rs) {
+			// A three- or four-byte lead, a space for 0xA0, a continuation.
+			if ce := lookup(rs[i+2]); ce != nil {
+				cand[i] |= e.lead &^ e.lead2 & nbspCharsets & ce.cont
+			}
+		}
+	}
+	return cand
 }

@@ -84,6 +84,9 @@ const maxLayers = 6
 // Codes are unique and in a stable order. A string that is not valid UTF-8
 // has each invalid byte read as windows-1252 first ("invalid-utf8").
 func FixWith(s string, o Options) (string, []string) {
+	if asciiClean(s, o) {
+		return s, nil
+	}
 	var applied uint32
 	if !utf8.ValidString(s) {
 		s = fromLatin(s)
@@ -124,7 +127,7 @@ func FixWith(s string, o Options) (string, []string) {
 				applied |= 1 << codeWhitespace
 			}
 		}
-		if o.NFC && !norm.NFC.IsNormalString(s) {
+		if o.NFC && !isNFC(s) {
 			s = norm.NFC.String(s)
 			applied |= 1 << codeNFC
 		}
@@ -139,4 +142,57 @@ func FixWith(s string, o Options) (string, []string) {
 		}
 	}
 	return s, codes
+}
+
+// isNFC reports whether s is in normalisation form C. Text whose runes are
+// all below U+0300 always is; the rest is asked of the norm package.
+func isNFC(s string) bool {
+	for i := 0; i < len(s); i++ {
+		// Runes below U+0300 are ASCII or start with a byte below 0xCC.
+		if s[i] >= 0xCC {
+			return norm.NFC.IsNormalString(s)
+		}
+	}
+	return true
+}
+
+// asciiClean is the fast path for the commonest input: it reports whether
+// s is all ASCII and needs none of the repairs o asks for. It does not
+// allocate.
+func asciiClean(s string, o Options) bool {
+	var stop uint8 = fHigh
+	if o.Controls {
+		stop |= fCtrl
+	}
+	if o.HTMLEntities {
+		stop |= fAmp
+	}
+	prevSpace := false
+	for i := 0; i < len(s); i++ {
+		f := byteFlags[s[i]]
+		if f == 0 {
+			prevSpace = false
+			continue
+		}
+		if f&stop != 0 {
+			return false
+		}
+		if !o.Whitespace {
+			continue
+		}
+		switch {
+		case f&fSpace != 0:
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+		case f&fLine != 0:
+			if prevSpace {
+				return false
+			}
+		default:
+			prevSpace = false
+		}
+	}
+	return !(o.Whitespace && prevSpace)
 }
