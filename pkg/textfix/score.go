@@ -101,21 +101,29 @@ func window(w []rune, rs []rune, start, end int, seqs []seq) []rune {
 // badness rates the inner runes of a window (all but ctx on each side) and
 // the first rune after them, whose rating depends on them.
 func badness(w []rune) int {
+	var cbuf [128]class
+	var sbuf [128]script
+	cs, ss := cbuf[:0], sbuf[:0]
+	for _, r := range w {
+		c, sc := props(r)
+		cs, ss = append(cs, c), append(ss, sc)
+	}
 	total := 0
 	stop := len(w) - ctx + 1
 	for i := ctx; i < stop; i++ {
-		total += runeCost(w, i, i < stop-1)
+		total += runeCost(w, cs, ss, i, i < stop-1)
 	}
 	return total
 }
 
-// runeCost rates w[i] in its context.
-func runeCost(w []rune, i int, inner bool) int {
+// runeCost rates w[i] in its context; cs and ss hold the class and script
+// of each rune of w.
+func runeCost(w []rune, cs []class, ss []script, i int, inner bool) int {
 	r, p, pp, n, nn := w[i], w[i-1], w[i-2], w[i+1], w[i+2]
-	rc, rsc := props(r)
-	pc, psc := props(p)
-	ppc, _ := props(pp)
-	nc, _ := props(n)
+	rc, rsc := cs[i], ss[i]
+	pc, psc := cs[i-1], ss[i-1]
+	ppc := cs[i-2]
+	nc := cs[i+1]
 	cost := transition(p, pc, psc, r, rc, rsc)
 	if inner {
 		cost += rarity(r)
@@ -132,7 +140,7 @@ func runeCost(w []rune, i int, inner bool) int {
 			cost += 4
 		}
 	case rl && r >= 0x80 && !pl && pc != clsDigit && !nl && nc != clsDigit:
-		cost += oneLetterWord(r, rc, rsc, n, nc, nn)
+		cost += oneLetterWord(r, rc, rsc, n, nc, nn, cs[i+2], ss[i+2])
 	case rc == clsLower && pc == clsUpper && ppc == clsUpper && (r >= 0x80 || p >= 0x80 || pp >= 0x80):
 		// "ABc": a lower-case letter closing a capitalised word.
 		cost += 3
@@ -147,14 +155,14 @@ func runeCost(w []rune, i int, inner bool) int {
 }
 
 // oneLetterWord rates a non-ASCII letter that stands alone as a word.
-func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune) int {
+func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune, nnc class, nsc script) int {
 	cost := 0
 	switch {
 	case rc == clsLower && rsc == scLatin && !isOneLetterWord(r):
 		cost += 2
 	case rc == clsUpper && !isOneLetterWord(r) && n == ' ':
 		// A capital standing alone before a lower-case word: "Ã perturber".
-		if ncc, nsc := props(nn); ncc == clsLower {
+		if nnc == clsLower {
 			cost += 3
 			if nsc != rsc {
 				cost += 2
