@@ -109,6 +109,7 @@ type metrics struct {
 	items      *prometheus.CounterVec
 	records    prometheus.Counter
 	deadLetter *prometheus.CounterVec
+	skipped    *prometheus.CounterVec
 	fixes      *prometheus.CounterVec
 	duration   prometheus.Histogram
 	batch      prometheus.Histogram
@@ -119,7 +120,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_items_total",
-			Help: "Raw items consumed, by result (ok, dead_letter).",
+			Help: "Raw items consumed, by result (ok, skipped, dead_letter).",
 		}, []string{"result"}),
 		records: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_records_total",
@@ -128,6 +129,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_dead_letters_total",
 			Help: "Raw items sent to the dead-letter topic, by reason.",
+		}, []string{"reason"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wirefeed_normalize_skipped_total",
+			Help: "Raw items passed over because they hold no text story (photos, packages, ...), by reason.",
 		}, []string{"reason"}),
 		fixes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_fixes_total",
@@ -148,7 +153,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Produce requests that failed and were retried.",
 		}),
 	}
-	reg.MustRegister(m.items, m.records, m.deadLetter, m.fixes, m.duration, m.batch, m.retries)
+	reg.MustRegister(m.items, m.records, m.deadLetter, m.skipped, m.fixes, m.duration, m.batch, m.retries)
 	return m
 }
 
@@ -197,6 +202,13 @@ func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
 	var records, dead []kafka.Message
 	for _, msg := range batch {
 		arts, err := h.one(msg)
+		if Skipped(err) {
+			// Well-formed but no text story (a photo, a package): counted
+			// and passed over, not an error.
+			h.m.skipped.WithLabelValues(Reason(err)).Inc()
+			h.m.items.WithLabelValues("skipped").Inc()
+			continue
+		}
 		if err != nil {
 			reason := Reason(err)
 			h.log.Warn("raw item dead-lettered", zap.String("topic", msg.Topic), zap.Int("partition", msg.Partition),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wirefeed/wirefeed/internal/newstext"
 	"github.com/wirefeed/wirefeed/internal/profile"
+	"github.com/wirefeed/wirefeed/internal/story"
 	"github.com/wirefeed/wirefeed/internal/textdump"
 	"github.com/wirefeed/wirefeed/pkg/record"
 	"github.com/wirefeed/wirefeed/pkg/textfix"
@@ -24,15 +25,23 @@ type Error struct {
 func (e *Error) Error() string { return e.Reason + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// Reason returns the reason code of a normalize error, "internal" for any
-// other error.
+// Reason returns the reason code of a normalize or skip error, "internal"
+// for any other error.
 func Reason(err error) string {
 	var ne *Error
 	if errors.As(err, &ne) {
 		return ne.Reason
 	}
+	var se *story.SkipError
+	if errors.As(err, &se) {
+		return se.Reason
+	}
 	return "internal"
 }
+
+// Skipped reports whether err says the item holds no text story (a photo,
+// a package, ...): counted, not dead-lettered.
+func Skipped(err error) bool { return errors.Is(err, story.ErrSkipped) }
 
 // Normalizer turns raw items into articles. It holds no state between items
 // and is safe for concurrent use.
@@ -44,10 +53,30 @@ type Normalizer struct {
 	Now func() time.Time
 }
 
+// parser reads decoded text (or, for byte-level formats, the raw bytes)
+// into stories.
+type parser func(raw *record.Raw, text string) ([]story.Story, error)
+
+// formats routes a format name to its parser.
+var formats = map[string]parser{
+	"textdump": parseTextDump,
+}
+
+// Formats lists the formats Normalize parses.
+func Formats() []string {
+	names := make([]string, 0, len(formats))
+	for n := range formats {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
 // Normalize parses one raw item into its articles. ref says where the raw
-// item is on the raw topic (nil offline).
+// item is on the raw topic (nil offline). An item that holds no text story
+// returns an error for which Skipped is true.
 func (n *Normalizer) Normalize(raw *record.Raw, ref *record.RawRef) ([]*record.Article, error) {
-	text, fixes, err := textfix.Decode(raw.Body, raw.Charset)
+	text, decodeFixes, err := textfix.Decode(raw.Body, raw.Charset)
 	if err != nil {
 		return nil, &Error{"undecodable", err}
 	}
@@ -55,9 +84,34 @@ func (n *Normalizer) Normalize(raw *record.Raw, ref *record.RawRef) ([]*record.A
 	if format == "" {
 		format = Sniff(text)
 	}
-	switch format {
-	case "textdump":
-		a, err := n.textDump(raw, text, fixes)
+	if format == "" {
+		return nil, &Error{"unknown_format", fmt.Errorf("no format hint and the content matches no known format")}
+	}
+	parse, ok := formats[format]
+	if !ok {
+		return nil, &Error{"unsupported_format", fmt.Errorf("format %q is not one of %s", format, strings.Join(Formats(), ", "))}
+	}
+	fixes := fixSet{}
+	fixes.add(decodeFixes...)
+	if strings.Contains(text, "\r") {
+		fixes.add("crlf")
+	}
+	stories, err := parse(raw, text)
+	if err != nil {
+		var pe *story.ParseError
+		switch {
+		case Skipped(err):
+			return nil, err
+		case errors.As(err, &pe):
+			return nil, &Error{pe.Reason, pe.Err}
+		case errors.As(err, new(*Error)):
+			return nil, err
+		}
+		return nil, &Error{format + "_invalid", err}
+	}
+	arts := make([]*record.Article, 0, len(stories))
+	for i := range stories {
+		a, err := n.article(raw, &stories[i], fixes)
 		if err != nil {
 			return nil, err
 		}
@@ -65,11 +119,12 @@ func (n *Normalizer) Normalize(raw *record.Raw, ref *record.RawRef) ([]*record.A
 		if err := a.Validate(); err != nil {
 			return nil, &Error{"invalid_record", err}
 		}
-		return []*record.Article{a}, nil
-	case "":
-		return nil, &Error{"unknown_format", fmt.Errorf("no format hint and the content matches no known format")}
+		arts = append(arts, a)
 	}
-	return nil, &Error{"unsupported_format", fmt.Errorf("format %q is not supported", format)}
+	if len(arts) == 0 {
+		return nil, &story.SkipError{Reason: "no_stories", Detail: "the item holds no story"}
+	}
+	return arts, nil
 }
 
 // Sniff names the format text looks like, or "" when none.
@@ -78,6 +133,17 @@ func Sniff(text string) string {
 		return "textdump"
 	}
 	return ""
+}
+
+func parseTextDump(_ *record.Raw, text string) ([]story.Story, error) {
+	// Repair before parsing: trimming a line would cut mojibake that ends
+	// in a no-break space ("â–\u00a0" is a damaged "■").
+	text, fixes := textfix.FixWith(text, textfix.DefaultOptions())
+	doc, err := textdump.Parse(text)
+	if err != nil {
+		return nil, &Error{textdump.Reason(err), err}
+	}
+	return []story.Story{{Format: "textdump", SourceID: doc.ID, URL: doc.URL, Title: doc.Title, Date: doc.Date, Body: doc.Body, Fixes: fixes}}, nil
 }
 
 // fixSet gathers repair codes.
@@ -101,26 +167,36 @@ func (f fixSet) list() []string {
 	return out
 }
 
-func (n *Normalizer) textDump(raw *record.Raw, text string, decodeFixes []string) (*record.Article, error) {
+// article builds the record of one story: repairs its text, splits end
+// mark, captions and dateline out of the body, applies the source profile
+// and parses its times.
+func (n *Normalizer) article(raw *record.Raw, st *story.Story, itemFixes fixSet) (*record.Article, error) {
 	fixes := fixSet{}
-	fixes.add(decodeFixes...)
-	if strings.Contains(text, "\r") {
-		fixes.add("crlf")
+	for c := range itemFixes {
+		fixes.add(c)
 	}
-	// Repair before parsing: trimming a line would cut mojibake that ends
-	// in a no-break space ("â–\u00a0" is a damaged "■").
-	text, codes := textfix.FixWith(text, textfix.DefaultOptions())
-	fixes.add(codes...)
-	doc, err := textdump.Parse(text)
-	if err != nil {
-		return nil, &Error{textdump.Reason(err), err}
+	fixes.add(st.Fixes...)
+	fix := func(s string) string {
+		out, codes := textfix.FixWith(s, textfix.DefaultOptions())
+		fixes.add(codes...)
+		return strings.TrimSpace(out)
 	}
-	paras := doc.Body
-	paras, ended := newstext.StripEndMark(paras)
+	fixAll := func(in []string) []string {
+		var out []string
+		for _, s := range in {
+			if s = fix(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+
+	paras, ended := newstext.StripEndMark(fixAll(st.Body))
 	if ended {
 		fixes.add("end-mark")
 	}
-	var body, captions []string
+	body := []string{}
+	captions := fixAll(st.Captions)
 	for _, p := range paras {
 		if newstext.IsCaption(p) {
 			captions = append(captions, p)
@@ -129,54 +205,78 @@ func (n *Normalizer) textDump(raw *record.Raw, text string, decodeFixes []string
 		}
 	}
 	var dateline *record.Dateline
+	if st.Dateline != nil {
+		dateline = &record.Dateline{Place: fix(st.Dateline.Place), Date: fix(st.Dateline.Date), Agency: fix(st.Dateline.Agency)}
+	}
 	if len(body) > 0 {
 		if d, rest, ok := newstext.SplitDateline(body[0]); ok {
-			dateline = &record.Dateline{Place: d.Place, Date: d.Date, Agency: d.Agency}
+			if dateline == nil {
+				dateline = &record.Dateline{Place: d.Place, Date: d.Date, Agency: d.Agency}
+			}
 			body[0] = rest
 		}
 	}
+	if dateline != nil && *dateline == (record.Dateline{}) {
+		dateline = nil
+	}
 
-	prof, known := profile.Lookup(doc.URL, doc.ID)
+	prof, known := profile.Lookup(st.URL, st.SourceID)
 	if !known {
 		prof, known = profile.BySlug(raw.Source)
 	}
-	source := raw.Source
-	zone := n.DefaultZone
+	source, zone := raw.Source, n.DefaultZone
 	if known {
 		source = prof.Slug
 		if prof.Location != nil {
 			zone = prof.Location
 		}
 	}
+	language := st.Language
+	if language == "" {
+		language = prof.Language
+	}
 	a := &record.Article{
 		SchemaVersion: record.SchemaVersion,
-		ID:            record.NewID(source, doc.ID, doc.URL),
+		ID:            record.NewID(source, st.SourceID, st.URL),
 		Source:        source,
-		SourceID:      doc.ID,
-		URL:           doc.URL,
-		Format:        "textdump",
-		Title:         doc.Title,
+		SourceID:      st.SourceID,
+		URL:           st.URL,
+		Format:        st.Format,
+		Version:       max(st.Version, 0),
+		PubStatus:     st.PubStatus,
+		Signals:       st.Signals,
+		Title:         fix(st.Title),
 		Dateline:      dateline,
-		Language:      prof.Language,
+		Language:      language,
+		Byline:        fix(st.Byline),
+		Subjects:      fixAll(st.Subjects),
 		Body:          body,
 		Captions:      captions,
 		IngestedAt:    raw.FetchedAt,
 		NormalizedAt:  n.Now().UTC(),
 	}
-	if doc.Date != "" {
-		t, assumed, err := newstext.ParseTime(doc.Date, zone)
-		if err != nil {
-			return nil, &Error{"bad_date", err}
-		}
-		a.PublishedAt = t
-		if assumed {
-			fixes.add("tz:assumed")
-		}
+	var err error
+	if a.PublishedAt, err = n.time(st.Date, zone, fixes); err != nil {
+		return nil, err
 	}
-	if a.Body == nil {
-		a.Body = []string{}
+	if a.UpdatedAt, err = n.time(st.Updated, zone, fixes); err != nil {
+		return nil, err
 	}
 	a.ContentHash = record.Hash(a.Title, a.Body, a.Captions)
 	a.Fixes = fixes.list()
 	return a, nil
+}
+
+func (n *Normalizer) time(s string, zone *time.Location, fixes fixSet) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, nil
+	}
+	t, assumed, err := newstext.ParseTime(s, zone)
+	if err != nil {
+		return time.Time{}, &Error{"bad_date", err}
+	}
+	if assumed {
+		fixes.add("tz:assumed")
+	}
+	return t, nil
 }

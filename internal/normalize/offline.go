@@ -44,6 +44,10 @@ func (n *Normalizer) ParseFiles(paths []string, opts ParseOptions, stdin io.Read
 		}
 		raw := &record.Raw{Source: opts.Source, Format: format, Origin: "file:" + p, FetchedAt: time.Now().UTC(), Charset: opts.Charset, Body: body}
 		arts, err := n.Normalize(raw, nil)
+		if Skipped(err) {
+			fmt.Fprintf(errOut, "%s: skipped (%s): no text story\n", p, Reason(err))
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(errOut, "%s: cannot normalize (%s): %v\n", p, Reason(err), err)
 			failed++

@@ -31,14 +31,25 @@ type Article struct {
 	SourceID      string `json:"source_id,omitempty"`
 	URL           string `json:"url,omitempty"`
 	Format        string `json:"format"`
-	Title         string `json:"title"`
+	// Version is the item's version number when its format carries one;
+	// every version of a story is kept, under the same ID.
+	Version int `json:"version,omitempty"`
+	// PubStatus is "usable", "withheld" or "canceled" when the format says.
+	PubStatus string `json:"pub_status,omitempty"`
+	// Signals are life-cycle signals: "update", "correction", "kill".
+	Signals []string `json:"signals,omitempty"`
+	Title   string   `json:"title"`
 	// PublishedAt is the publication time, written in RFC 3339 with the
 	// offset it was published in (or the source's zone when the feed gave
 	// none; Fixes then holds "tz:assumed").
 	PublishedAt time.Time `json:"published_at,omitzero"`
-	Dateline    *Dateline `json:"dateline,omitempty"`
-	Language    string    `json:"language,omitempty"`
-	Byline      string    `json:"byline,omitempty"`
+	// UpdatedAt is the time of this version, when the format gives one.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	Dateline  *Dateline `json:"dateline,omitempty"`
+	Language  string    `json:"language,omitempty"`
+	Byline    string    `json:"byline,omitempty"`
+	// Subjects are subject codes or category names given by the source.
+	Subjects []string `json:"subjects,omitempty"`
 	// Body holds the article's paragraphs, in order, as plain text.
 	Body []string `json:"body"`
 	// Captions holds photo and video captions found in or beside the body.
