@@ -2,7 +2,9 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	kgo "github.com/segmentio/kafka-go"
@@ -62,15 +64,28 @@ func (c *Consumer) Group() string { return c.group }
 // Fetch fetches messages and sends them on out until ctx is done, then
 // returns nil. Messages fetched but not yet committed when the process stops
 // are fetched again by whoever owns the partition next.
+//
+// A failed fetch (the broker restarting, say) is retried with backoff; only
+// a closed reader ends Fetch with an error.
 func (c *Consumer) Fetch(ctx context.Context, out chan<- Message) error {
+	backoff := 100 * time.Millisecond
 	for {
 		m, err := c.r.FetchMessage(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe):
+				return fmt.Errorf("fetch from %s: %w", c.topic, err)
+			}
+			c.log.Warn("fetch failed; retrying", zap.Duration("backoff", backoff), zap.Error(err))
+			if !sleep(ctx, backoff) {
 				return nil
 			}
-			return fmt.Errorf("fetch from %s: %w", c.topic, err)
+			backoff = min(2*backoff, 5*time.Second)
+			continue
 		}
+		backoff = 100 * time.Millisecond
 		select {
 		case out <- m:
 		case <-ctx.Done():
@@ -79,15 +94,41 @@ func (c *Consumer) Fetch(ctx context.Context, out chan<- Message) error {
 	}
 }
 
-// Commit commits the offsets after msgs, per partition.
+// Commit commits the offsets after msgs, per partition. A failed commit
+// (the broker or the group coordinator restarting, a rebalance) is retried
+// with backoff until it succeeds or ctx ends: the work is done downstream
+// and only its acknowledgement is pending.
 func (c *Consumer) Commit(ctx context.Context, msgs ...Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("commit offsets of %s for group %s: %w", c.topic, c.group, err)
+	backoff := 200 * time.Millisecond
+	for {
+		err := c.r.CommitMessages(ctx, msgs...)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, io.ErrClosedPipe) {
+			return fmt.Errorf("commit offsets of %s for group %s: %w", c.topic, c.group, err)
+		}
+		c.log.Warn("commit failed; retrying", zap.Duration("backoff", backoff), zap.Error(err))
+		if !sleep(ctx, backoff) {
+			return fmt.Errorf("commit offsets of %s for group %s: %w", c.topic, c.group, err)
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
-	return nil
+}
+
+// sleep waits d or until ctx is done, and reports whether it waited d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // Close leaves the group and closes the connections.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	kgo "github.com/segmentio/kafka-go"
@@ -36,6 +37,9 @@ func EnsureTopics(ctx context.Context, cfg *Config, topics ...TopicSpec) error {
 	req := &kgo.CreateTopicsRequest{}
 	for _, t := range topics {
 		tc := kgo.TopicConfig{Topic: t.Name, NumPartitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
+		// Let the topic take the batches this service produces, whatever the
+		// broker's default (1 MiB out of the box).
+		tc.ConfigEntries = append(tc.ConfigEntries, kgo.ConfigEntry{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(cfg.MaxMessageBytes + 64<<10)})
 		for k, v := range t.Configs {
 			tc.ConfigEntries = append(tc.ConfigEntries, kgo.ConfigEntry{ConfigName: k, ConfigValue: v})
 		}
