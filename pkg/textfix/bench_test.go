@@ -45,3 +45,34 @@ func BenchmarkFix(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFixLines calls Fix once a line, as a pipeline does per record.
+func BenchmarkFixLines(b *testing.B) {
+	clean := readCleanLines(b)
+	var damaged []string
+	for _, l := range clean {
+		for _, k := range damageKinds {
+			if d := k.damage(l); d != l {
+				damaged = append(damaged, d)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		lines []string
+	}{{"clean", clean}, {"damaged", damaged}} {
+		size := 0
+		for _, l := range c.lines {
+			size += len(l)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, l := range c.lines {
+					Fix(l)
+				}
+			}
+		})
+	}
+}

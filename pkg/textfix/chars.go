@@ -37,8 +37,26 @@ const (
 	scOther
 )
 
+// lowProps caches props for runes below U+0600: class in the low nibble,
+// script in the high one.
+var lowProps = func() (t [0x600]uint8) {
+	for r := range t {
+		c, s := slowProps(rune(r))
+		t[r] = uint8(c) | uint8(s)<<4
+	}
+	return t
+}()
+
 // props returns the class and script of r.
 func props(r rune) (class, script) {
+	if r < rune(len(lowProps)) {
+		p := lowProps[r]
+		return class(p & 0x0F), script(p >> 4)
+	}
+	return slowProps(r)
+}
+
+func slowProps(r rune) (class, script) {
 	if r < 0x80 {
 		switch {
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\v':

@@ -71,6 +71,16 @@ func codeName(c int) string {
 	return "nfc"
 }
 
+// The steps of FixWith, in order.
+const (
+	stepEntities = iota
+	stepMojibake
+	stepControls
+	stepWhitespace
+	stepNFC
+	numSteps
+)
+
 // maxRounds bounds the repair loop; every round but the last changes the
 // text, and real damage settles in two or three.
 const maxRounds = 8
@@ -92,44 +102,70 @@ func FixWith(s string, o Options) (string, []string) {
 		s = fromLatin(s)
 		applied |= 1 << codeInvalidUTF8
 	}
+	// Each step is run again only on text it has not already settled: a
+	// step's output is a fixed point of that step.
+	var settled [numSteps]string
+	var done [numSteps]bool
+	step := func(k int, f func(string) string) {
+		if done[k] && settled[k] == s {
+			return
+		}
+		s = f(s)
+		settled[k], done[k] = s, true
+	}
 	for round := 0; round < maxRounds; round++ {
 		prev := s
 		if o.HTMLEntities {
-			var changed bool
-			if s, changed = decodeEntities(s); changed {
-				applied |= 1 << codeEntities
-			}
+			step(stepEntities, func(s string) string {
+				out, changed := decodeEntities(s)
+				if changed {
+					applied |= 1 << codeEntities
+				}
+				return out
+			})
 		}
 		if o.Mojibake {
-			var vouched uint8
-			for layer := 0; layer < maxLayers; layer++ {
-				var used uint16
-				s, used = fixMojibakeLayer(s, &vouched)
-				if used == 0 {
-					break
+			step(stepMojibake, func(s string) string {
+				var vouched uint8
+				for layer := 0; layer < maxLayers; layer++ {
+					var used uint16
+					if s, used = fixMojibakeLayer(s, &vouched); used == 0 {
+						break
+					}
+					applied |= uint32(used) << codeMojibake
 				}
-				applied |= uint32(used) << codeMojibake
-			}
+				return s
+			})
 		}
 		if o.Controls {
-			var c1, cc bool
-			s, c1, cc = fixControls(s)
-			if c1 {
-				applied |= 1 << codeC1
-			}
-			if cc {
-				applied |= 1 << codeControls
-			}
+			step(stepControls, func(s string) string {
+				out, c1, cc := fixControls(s)
+				if c1 {
+					applied |= 1 << codeC1
+				}
+				if cc {
+					applied |= 1 << codeControls
+				}
+				return out
+			})
 		}
 		if o.Whitespace {
-			var changed bool
-			if s, changed = fixWhitespace(s); changed {
-				applied |= 1 << codeWhitespace
-			}
+			step(stepWhitespace, func(s string) string {
+				out, changed := fixWhitespace(s)
+				if changed {
+					applied |= 1 << codeWhitespace
+				}
+				return out
+			})
 		}
-		if o.NFC && !isNFC(s) {
-			s = norm.NFC.String(s)
-			applied |= 1 << codeNFC
+		if o.NFC {
+			step(stepNFC, func(s string) string {
+				if isNFC(s) {
+					return s
+				}
+				applied |= 1 << codeNFC
+				return norm.NFC.String(s)
+			})
 		}
 		if s == prev {
 			break
@@ -144,16 +180,42 @@ func FixWith(s string, o Options) (string, []string) {
 	return s, codes
 }
 
-// isNFC reports whether s is in normalisation form C. Text whose runes are
-// all below U+0300 always is; the rest is asked of the norm package.
+// isNFC reports whether s is in normalisation form C. Text made only of
+// runes that are NFC whatever surrounds them is; the rest is asked of the
+// norm package.
 func isNFC(s string) bool {
-	for i := 0; i < len(s); i++ {
-		// Runes below U+0300 are ASCII or start with a byte below 0xCC.
-		if s[i] >= 0xCC {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0xCC {
+			// ASCII, a continuation byte, or a lead of a rune below U+0300.
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !stableNFC(r) {
 			return norm.NFC.IsNormalString(s)
 		}
+		i += n
 	}
 	return true
+}
+
+// stableNFC reports whether r is a starter that NFC never changes or
+// combines with what precedes it (NFC_QC=Yes and CCC=0), for the blocks
+// common in news text. False means "ask the norm package".
+func stableNFC(r rune) bool {
+	switch {
+	case r < 0x300:
+		return true
+	case r >= 0x391 && r <= 0x3CE, r >= 0x400 && r <= 0x482, r >= 0x48A && r <= 0x52F,
+		r >= 0x5D0 && r <= 0x5EA, r >= 0x620 && r <= 0x64A, r >= 0xE01 && r <= 0xE30,
+		r >= 0x1E00 && r <= 0x1EFF, r >= 0x2010 && r <= 0x205E, r >= 0x20A0 && r <= 0x20C0,
+		r >= 0x2190 && r <= 0x2328, r >= 0x232B && r <= 0x27BF, r >= 0x3001 && r <= 0x3029,
+		r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA, r >= 0x4E00 && r <= 0x9FFF,
+		r >= 0xAC00 && r <= 0xD7A3, r >= 0xFE00 && r <= 0xFE0F, r >= 0xFF01 && r <= 0xFFEF, r >= 0x1F000 && r <= 0x1FAFF:
+		return true
+	}
+	return false
 }
 
 // asciiClean is the fast path for the commonest input: it reports whether

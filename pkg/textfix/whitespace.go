@@ -62,17 +62,34 @@ func isHSpace(r rune) bool {
 func needsWhitespace(s string) bool {
 	prevH, prevNL := false, true
 	for i := 0; i < len(s); {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(s[i:])
-		}
-		i += n
+		c := s[i]
 		switch {
-		case r == ' ' || r == '\t':
+		case c == ' ' || c == '\t':
 			if prevH {
 				return true
 			}
 			prevH, prevNL = true, false
+			i++
+			continue
+		case c == '\n' || c == '\r':
+			if prevH {
+				return true
+			}
+			prevH, prevNL = false, true
+			i++
+			continue
+		case c < 0x80 || byteFlags[c]&fSpace == 0:
+			// A plain byte, or a rune no space begins with.
+			prevH, prevNL = false, false
+			i++
+			for i < len(s) && s[i] >= 0x80 && s[i] < 0xC0 {
+				i++
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
 		case r == 0xA0:
 			if prevH || prevNL {
 				return true
@@ -80,11 +97,6 @@ func needsWhitespace(s string) bool {
 			prevH = true
 		case isOddSpace(r):
 			return true
-		case r == '\n' || r == '\r':
-			if prevH {
-				return true
-			}
-			prevH, prevNL = false, true
 		default:
 			prevH, prevNL = false, false
 		}
