@@ -81,12 +81,14 @@ const (
 	numSteps
 )
 
-// maxRounds bounds the repair loop; every round but the last changes the
-// text, and real damage settles in two or three.
-const maxRounds = 8
-
-// maxLayers bounds the mojibake layers undone in one round.
-const maxLayers = 6
+// maxRounds and maxLayers bound the repair loops, which stop at a fixed
+// point long before: real damage settles in two or three rounds and
+// layers. Input that has not settled by then is left unrepaired, so that
+// Fix stays idempotent and its cost stays linear.
+const (
+	maxRounds = 8
+	maxLayers = 8
+)
 
 // FixWith repairs s and reports each repair applied, as short stable codes such as
 // "mojibake:cp1252", "mojibake:cp1251", "mojibake:latin1", "mojibake:macroman", "mojibake:cp437",
@@ -113,7 +115,14 @@ func FixWith(s string, o Options) (string, []string) {
 		s = f(s)
 		settled[k], done[k] = s, true
 	}
-	for round := 0; round < maxRounds; round++ {
+	start, startApplied := s, applied
+	for round := 0; ; round++ {
+		if round == maxRounds {
+			// The steps keep feeding each other: degenerate input, left
+			// as it came (see the mojibake step).
+			s, applied = start, startApplied
+			break
+		}
 		prev := s
 		if o.HTMLEntities {
 			step(stepEntities, func(s string) string {
@@ -127,14 +136,23 @@ func FixWith(s string, o Options) (string, []string) {
 		if o.Mojibake {
 			step(stepMojibake, func(s string) string {
 				var vouched uint8
-				for layer := 0; layer < maxLayers; layer++ {
-					var used uint16
-					if s, used = fixMojibakeLayer(s, &vouched); used == 0 {
+				var used uint16
+				out := s
+				for layer := 0; ; layer++ {
+					var u uint16
+					if out, u = fixMojibakeLayer(out, &vouched); u == 0 {
 						break
 					}
-					applied |= uint32(used) << codeMojibake
+					if layer == maxLayers {
+						// Real damage has a few layers; text that keeps
+						// decoding is degenerate (a long chain of leads)
+						// and is left alone, which keeps Fix idempotent.
+						return s
+					}
+					used |= u
 				}
-				return s
+				applied |= uint32(used) << codeMojibake
+				return out
 			})
 		}
 		if o.Controls {
