@@ -49,5 +49,8 @@ down: ## stop what `make up` started
 status: ## show the local stack
 	bash deploy/local/status.sh
 
+run: ## the three services as processes against the local stack (after make up)
+	bash deploy/local/run.sh
+
 clean: ## remove build output and demo data
 	rm -rf $(BIN) data

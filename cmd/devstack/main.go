@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/wirefeed/wirefeed/internal/demo"
 	"github.com/wirefeed/wirefeed/internal/devstack"
 	"github.com/wirefeed/wirefeed/internal/flagenv"
 )
@@ -29,11 +30,21 @@ func main() {
 	fs := flag.NewFlagSet("devstack", flag.ContinueOnError)
 	fs.Usage = flagenv.Usage(fs, synopsis)
 	cfg.RegisterFlags(fs)
+	writeSamples := fs.String("write-samples", "", "only write the bundled sample items into this folder (e.g. a spool) and exit")
 	if err := flagenv.Parse(fs, os.Args[1:], os.LookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
 		os.Exit(2)
+	}
+	if *writeSamples != "" {
+		n, err := demo.WriteSamples(*writeSamples)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "devstack: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("wrote %d sample items into %s\n", n, *writeSamples)
+		return
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "devstack: %v\n", err)

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -55,7 +56,7 @@ func (w *Writer) Write(ctx context.Context, onRetry func(error), msgs ...kgo.Mes
 	}
 	backoff := 100 * time.Millisecond
 	for {
-		err := w.w.WriteMessages(ctx, msgs...)
+		err := summarize(w.w.WriteMessages(ctx, msgs...))
 		if err == nil {
 			return nil
 		}
@@ -77,3 +78,18 @@ func (w *Writer) Write(ctx context.Context, onRetry func(error), msgs ...kgo.Mes
 
 // Close flushes and closes the writer.
 func (w *Writer) Close() error { return w.w.Close() }
+
+// summarize shortens kafka-go's per-message write errors, which repeat the
+// same cause for every message of a batch, to a count and the first cause.
+func summarize(err error) error {
+	var we kgo.WriteErrors
+	if !errors.As(err, &we) {
+		return err
+	}
+	for _, e := range we {
+		if e != nil {
+			return fmt.Errorf("%d of %d messages not written: %w", we.Count(), len(we), e)
+		}
+	}
+	return err
+}
