@@ -96,8 +96,13 @@ func freeAddr(t *testing.T) string {
 // start runs a service with its topics and groups; it is stopped with
 // SIGTERM when the test ends, and must then exit 0.
 func (p *pipeline) start(name string, args ...string) *service {
+	return p.startAt(name, freeAddr(p.t), args...)
+}
+
+// startAt is start with the service's HTTP address given (for a scrape
+// configuration that expects the default ports).
+func (p *pipeline) startAt(name, addr string, args ...string) *service {
 	t := p.t
-	addr := freeAddr(t)
 	common := []string{"--kafka.brokers", os.Getenv("KAFKA_BROKERS"), "--http.addr", addr, "--log.level", "info"}
 	switch name {
 	case "ingest":
