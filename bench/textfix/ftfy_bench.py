@@ -47,7 +47,7 @@ def speed(lines):
 
 def main(data):
     res = {"speed_mb_s": {}, "accuracy": {}, "damaged_by_kind": {}}
-    for name in ("clean", "damaged"):
+    for name in ("english", "clean", "damaged"):
         res["speed_mb_s"][name] = speed(read_lines(f"{data}/{name}.txt"))
     for name in ("clean", "damaged"):
         pairs = read_pairs(f"{data}/{name}.jsonl")

@@ -31,9 +31,14 @@ def main(go_path, py_path, doc_path, machine, date):
         "| Input | pkg/textfix MB/s | ftfy MB/s | Speed-up |",
         "|---|---:|---:|---:|",
     ]
-    for name in ("clean", "damaged"):
+    labels = {
+        "english": "clean English-language lines (ASCII and typographic punctuation)",
+        "clean": "clean multilingual lines",
+        "damaged": "damaged lines",
+    }
+    for name in ("english", "clean", "damaged"):
         g, p = go["speed_mb_s"][name], py["speed_mb_s"][name]
-        lines.append(f"| {name} text | {g:.1f} | {p:.2f} | {g / p:.0f}x |")
+        lines.append(f"| {labels[name]} | {g:.1f} | {p:.2f} | {g / p:.0f}x |")
     lines += [
         "",
         "| Accuracy (output equals the clean text) | pkg/textfix | ftfy |",

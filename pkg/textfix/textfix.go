@@ -15,7 +15,8 @@ func Fix(s string) string {
 // Options select repairs. The zero value is NOT the default; use DefaultOptions().
 type Options struct {
 	// Mojibake undoes UTF-8 mis-decoded as a legacy charset (windows-1252,
-	// ISO-8859-1, windows-1250, ISO-8859-2, windows-1251, MacRoman, cp437),
+	// ISO-8859-1, windows-1250, ISO-8859-2, windows-1251, windows-1257,
+	// MacRoman, cp437),
 	// over several layers and in parts of a string.
 	Mojibake bool
 	// HTMLEntities decodes &amp; &eacute; &#8217; &#x2019; ... Only

@@ -118,9 +118,12 @@ func generate(cleanPath, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var cleanPairs, damagedPairs []pair
+	var cleanPairs, damagedPairs, englishPairs []pair
 	for _, l := range lines {
 		cleanPairs = append(cleanPairs, pair{"clean", l, l})
+		if isEnglishLike(l) {
+			englishPairs = append(englishPairs, pair{"english", l, l})
+		}
 		for _, k := range kinds {
 			if bad := k.damage(l); bad != l && !strings.Contains(bad, "\n") {
 				damagedPairs = append(damagedPairs, pair{k.name, bad, l})
@@ -136,7 +139,21 @@ func generate(cleanPath, dir string) error {
 	if err := writeRepeated(filepath.Join(dir, "clean.txt"), cleanPairs, 1<<20); err != nil {
 		return err
 	}
+	if err := writeRepeated(filepath.Join(dir, "english.txt"), englishPairs, 1<<20); err != nil {
+		return err
+	}
 	return writeRepeated(filepath.Join(dir, "damaged.txt"), damagedPairs, 1<<20)
+}
+
+// isEnglishLike reports whether l is ASCII but for typographic punctuation
+// and symbols: the bulk of an English-language wire.
+func isEnglishLike(l string) bool {
+	for _, r := range l {
+		if r >= 0x80 && !strings.ContainsRune("’‘“”–—…€£¥°−", r) {
+			return false
+		}
+	}
+	return true
 }
 
 func writeJSONL(path string, ps []pair) error {
@@ -173,7 +190,7 @@ type result struct {
 
 func measure(dir string) (result, error) {
 	res := result{Speed: map[string]float64{}, Accuracy: map[string][2]int{}, ByKind: map[string][2]int{}}
-	for _, name := range []string{"clean", "damaged"} {
+	for _, name := range []string{"english", "clean", "damaged"} {
 		lines, err := readLines(filepath.Join(dir, name+".txt"))
 		if err != nil {
 			return res, err
