@@ -526,7 +526,7 @@ func TestTitleChoice(t *testing.T) {
 				meta += `<title>Meta</title>`
 			}
 			meta += `</itemMeta>`
-			st := one(t)(Parse([]byte(`<newsItem guid="t">`+meta+tt.meta+tt.content+`</newsItem>`)))
+			st := one(t)(Parse([]byte(`<newsItem guid="t">` + meta + tt.meta + tt.content + `</newsItem>`)))
 			if st.Title != tt.want {
 				t.Errorf("title = %q, want %q", st.Title, tt.want)
 			}
