@@ -90,7 +90,7 @@ func (s *Strings) String() string { return strings.Join(*s, ",") }
 
 // Set replaces the list with the comma-separated items of v, blanks dropped.
 func (s *Strings) Set(v string) error {
-	*s = (*s)[:0]
+	*s = nil // a new array: a copy of the old list keeps its items
 	for _, item := range strings.Split(v, ",") {
 		if item = strings.TrimSpace(item); item != "" {
 			*s = append(*s, item)
