@@ -229,7 +229,6 @@ func checkHelp(t testing.TB, out string, fs *flag.FlagSet) {
 	}
 }
 
-
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, arg := range []string{"--help", "-h", "-help"} {
