@@ -139,6 +139,9 @@ func TestCorpusGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if Sniff(string(b)) != isIPTC {
+				t.Errorf("Sniff = %v, want %v", !isIPTC, isIPTC)
+			}
 			stories, err := Parse(b)
 			var pe *story.ParseError
 			switch {

@@ -433,3 +433,18 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// sniffLen is how far into a text Sniff looks.
+const sniffLen = 4096
+
+// Sniff reports whether text looks like an IPTC 7901 transmission, for
+// callers that must guess an input's format: within its first 4 KiB an
+// STX follows an SOH, or the text starts with STX.
+func Sniff(text string) bool {
+	head := text[:min(len(text), sniffLen)]
+	if strings.HasPrefix(head, string(stx)) {
+		return true
+	}
+	i := strings.IndexByte(head, soh)
+	return i >= 0 && strings.IndexByte(head[i:], stx) > 0
+}

@@ -445,3 +445,22 @@ func TestSourceID(t *testing.T) {
 		t.Errorf("agency number only: %q", got)
 	}
 }
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"\x01bdt0000 3 pl 1  dpa 0000\n\nA/\n\x02Titel =", true},
+		{"\x16\x16\x01h\n\x02x", true},
+		{"\x02Titel =\n\nText\x03", true},
+		{"\x01 header without text", false},
+		{"<newsItem/>", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := Sniff(tt.in); got != tt.want {
+			t.Errorf("Sniff(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -137,6 +137,9 @@ func TestCorpusGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !Sniff(string(b)) {
+				t.Errorf("Sniff is false for a NewsML-G2 sample")
+			}
 			stories, err := Parse(b)
 			counts[outcome(err)]++
 			checkGolden(t, filepath.Join("testdata", "golden", rel+".golden"), render(stories, err))

@@ -512,3 +512,56 @@ func rawCode(s string) string {
 	}
 	return s
 }
+
+// sniffLen is how far into a text Sniff looks.
+const sniffLen = 4096
+
+// Sniff reports whether text looks like a NewsML-G2 document, for callers
+// that must guess an input's format: its root element, found within its
+// first 4 KiB, is a G2 item, a newsMessage or a G2 fragment such as
+// groupSet (which Parse rejects with its own reason). Prefixes are
+// ignored.
+func Sniff(text string) bool {
+	head := text[:min(len(text), sniffLen)]
+	name, ok := rootName(head)
+	if !ok {
+		return false
+	}
+	if _, local, found := strings.Cut(name, ":"); found {
+		name = local
+	}
+	return name == "newsItem" || name == "newsMessage" || itemKinds[name] != "" || fragments[name]
+}
+
+// rootName returns the name of the first element of s, skipping a byte
+// order mark, white space, the XML declaration, processing instructions,
+// comments and a DOCTYPE without an internal subset.
+func rootName(s string) (string, bool) {
+	s = strings.TrimPrefix(s, "\uFEFF")
+	for {
+		s = strings.TrimLeft(s, " \t\r\n")
+		var end string
+		switch {
+		case strings.HasPrefix(s, "<?"):
+			end = "?>"
+		case strings.HasPrefix(s, "<!--"):
+			end = "-->"
+		case strings.HasPrefix(s, "<!"):
+			end = ">"
+		case strings.HasPrefix(s, "<"):
+			s = s[1:]
+			n := strings.IndexAny(s, " \t\r\n/>")
+			if n <= 0 {
+				return "", false
+			}
+			return s[:n], true
+		default:
+			return "", false
+		}
+		i := strings.Index(s, end)
+		if i < 0 {
+			return "", false
+		}
+		s = s[i+len(end):]
+	}
+}

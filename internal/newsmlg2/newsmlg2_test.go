@@ -540,3 +540,26 @@ func TestTitleChoice(t *testing.T) {
 		t.Errorf("title = %q, want the slugline as the last resort", st.Title)
 	}
 }
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{`<?xml version="1.0"?><newsItem guid="a"/>`, true},
+		{"\uFEFF\n <newsMessage>", true},
+		{`<contentSet xmlns="http://iptc.org/std/nar/2006-10-01/"/>`, true},
+		{`<!-- a comment --><!DOCTYPE g2><g2:groupSet xmlns:g2="x"/>`, true},
+		{`<contentMeta><headline>h</headline></contentMeta>`, true},
+		{`<rss><channel><title>newsItem</title></channel></rss>`, false},
+		{`<html><body>http://iptc.org/std/nar/2006-10-01/</body></html>`, false},
+		{`<?xml version="1.0"`, false},
+		{`{"type": "<newsItem"}`, false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := Sniff(tt.in); got != tt.want {
+			t.Errorf("Sniff(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
