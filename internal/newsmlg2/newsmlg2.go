@@ -170,16 +170,15 @@ var classReasons = map[string]string{
 	"composite": ReasonComposite,
 }
 
-// fragments are G2 elements that are parts of an item, not documents.
+// fragments are G2 elements that are parts of an item, not documents,
+// and whose names other vocabularies hardly use. Any other element in the
+// G2 namespace counts as a fragment too.
 var fragments = map[string]bool{
-	"groupSet": true, "group": true, "itemRef": true, "contentSet": true,
-	"contentMeta": true, "itemMeta": true, "rightsInfo": true, "partMeta": true,
-	"assert": true, "inlineXML": true, "inlineData": true, "remoteContent": true,
-	"itemSet": true, "header": true, "hopHistory": true, "catalogRef": true,
-	"concept": true, "conceptSet": true, "newsCoverageSet": true,
-	"newsCoverage": true, "events": true, "event": true, "catalog": true,
-	"catalogContainer": true, "schemeMeta": true, "planning": true,
-	"subject": true, "headline": true, "description": true,
+	"groupSet": true, "contentSet": true, "contentMeta": true, "itemMeta": true,
+	"itemSet": true, "rightsInfo": true, "partMeta": true, "inlineXML": true,
+	"inlineData": true, "remoteContent": true, "hopHistory": true,
+	"catalogRef": true, "conceptSet": true, "newsCoverageSet": true,
+	"catalogContainer": true, "schemeMeta": true,
 }
 
 // g2Namespace is the namespace of NewsML-G2 elements.

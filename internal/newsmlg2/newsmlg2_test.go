@@ -293,6 +293,7 @@ func TestErrors(t *testing.T) {
 		{"html", `<html><body><p>x</p></body></html>`, ReasonUnknownRoot},
 		{"groupSet", `<groupSet root="G1"/>`, ReasonFragment},
 		{"other G2 element", `<foo xmlns="http://iptc.org/std/nar/2006-10-01/"/>`, ReasonFragment},
+		{"element of another vocabulary", `<event><name>x</name></event>`, ReasonUnknownRoot},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
