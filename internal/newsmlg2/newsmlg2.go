@@ -96,16 +96,21 @@
 //
 // # Charset and limits
 //
-// Parse takes the raw bytes (already decoded UTF-8 works as well). They are
-// decoded with textfix.Decode, which honours a byte order mark and the XML
-// declaration's encoding and guesses between UTF-8 and windows-1252 when
-// nothing is declared; the repairs it reports are put in every story's
-// Fixes. The XML reader then reads the UTF-8 text and ignores the
-// declaration's encoding. Inputs larger than story.MaxInputBytes, nested
-// deeper than story.MaxDepth or holding more than story.MaxItems items are
-// refused. Only the predefined XML entities and character references are
-// expanded: a DOCTYPE's own entities are an error, so entity expansion
-// cannot blow up.
+// Parse takes the raw bytes. They are decoded with textfix.Decode, which
+// honours a byte order mark and the XML declaration's encoding and guesses
+// between UTF-8 and windows-1252 when nothing is declared; the repairs it
+// reports are put in every story's Fixes. The XML reader then reads the
+// UTF-8 text and ignores the declaration's encoding. Text that a caller has
+// already decoded is read right too, but when it came from a legacy
+// charset its declaration still names that charset and Fixes gets a
+// misleading "charset:mislabelled:utf-8": pass the raw bytes.
+//
+// Inputs larger than story.MaxInputBytes ("newsml_too_large"), nested
+// deeper than story.MaxDepth ("newsml_too_deep") or holding more than
+// story.MaxItems items ("newsml_too_many_items") are refused. Only the
+// predefined XML entities and character references are expanded: a
+// DOCTYPE's own entities are an error, so entity expansion cannot blow up,
+// and nothing outside the input is ever read.
 package newsmlg2
 
 import (

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wirefeed/wirefeed/internal/story"
+	"github.com/wirefeed/wirefeed/pkg/textfix"
 )
 
 // parseFile parses a file, failing the test when it cannot be read.
@@ -562,5 +563,23 @@ func TestSniff(t *testing.T) {
 		if got := Sniff(tt.in); got != tt.want {
 			t.Errorf("Sniff(%q) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestDecodedInput checks that text already decoded from a legacy charset,
+// whose declaration still names it, is read right.
+func TestDecodedInput(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "latin1.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := one(t)(Parse(b))
+	text, _, _ := textfix.Decode(b, "")
+	decoded := one(t)(Parse([]byte(text)))
+	if decoded.Title != raw.Title || !slices.Equal(decoded.Body, raw.Body) || raw.Title != "Café déjà vu – über alles" {
+		t.Errorf("raw %q %q, decoded %q %q", raw.Title, raw.Body, decoded.Title, decoded.Body)
+	}
+	if !slices.Equal(raw.Fixes, []string{"charset:windows-1252"}) || !slices.Equal(decoded.Fixes, []string{"charset:mislabelled:utf-8"}) {
+		t.Errorf("fixes: raw %q, decoded %q", raw.Fixes, decoded.Fixes)
 	}
 }
