@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wirefeed/wirefeed/internal/devstack"
+	"github.com/wirefeed/wirefeed/internal/flagenv"
+)
+
+// bin is the command under test, built once for the package.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wirefeed-devstack-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "devstack")
+	args := []string{"build", "-o", bin}
+	if raceEnabled() {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// raceEnabled reports whether this test binary runs with the race
+// detector; the command is then built with it too.
+func raceEnabled() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
+}
+
+// run runs the command in a fresh working folder, so that a default
+// ./data lands there, and returns its exit code and output.
+func run(t testing.TB, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = t.TempDir()
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, flagenv.Prefix+"_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	if err != nil {
+		t.Fatalf("run devstack %q: %v", args, err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+var flagLineRe = regexp.MustCompile(`(?m)^  --(\S+)`)
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--help", "-h"} {
+		t.Run(arg, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := run(t, nil, arg)
+			if code != 0 {
+				t.Fatalf("devstack %s: exit %d, want 0\n%s", arg, code, stderr)
+			}
+			out := stdout + stderr
+			if !strings.HasPrefix(out, "Usage: devstack [flags]") {
+				t.Errorf("devstack %s: output does not start with the synopsis:\n%s", arg, out)
+			}
+			listed := map[string]bool{}
+			for _, m := range flagLineRe.FindAllStringSubmatch(out, -1) {
+				listed[m[1]] = true
+				re := regexp.MustCompile(`(?m)^  --` + regexp.QuoteMeta(m[1]) + `( \S+)?\n(      .*\n)*?      default .*, env ` + flagenv.EnvName(m[1]) + `\n`)
+				if !re.MatchString(out) {
+					t.Errorf("--help lists --%s without its env variable %s", m[1], flagenv.EnvName(m[1]))
+				}
+			}
+			fs := flag.NewFlagSet("x", flag.ContinueOnError)
+			new(devstack.Config).RegisterFlags(fs)
+			fs.VisitAll(func(f *flag.Flag) {
+				if !listed[f.Name] {
+					t.Errorf("--help does not list --%s", f.Name)
+				}
+			})
+			if t.Failed() {
+				t.Logf("--help said:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestBadFlagsExit2(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		env     []string
+		wantErr string
+	}{
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
+		{name: "bad int", args: []string{"--partitions=x"}, wantErr: `invalid value "x" for flag -partitions`},
+		{name: "zero partitions", args: []string{"--partitions=0"}, wantErr: "--partitions must be at least 1"},
+		{name: "port out of range", args: []string{"--broker.port=70000"}, wantErr: "--broker.port must be between 0 and 65535"},
+		{name: "zero timeout", args: []string{"--timeout=0s"}, wantErr: "--timeout must be positive"},
+		{name: "bad log level", args: []string{"--log.level=loud"}, wantErr: "--log.level"},
+		{name: "bad env bound", env: []string{"WIREFEED_PARTITIONS=0"}, wantErr: "--partitions must be at least 1"},
+		{name: "bad env int", env: []string{"WIREFEED_PARTITIONS=x"}, wantErr: "WIREFEED_PARTITIONS"},
+		{name: "bad env duration", env: []string{"WIREFEED_TIMEOUT=5"}, wantErr: "WIREFEED_TIMEOUT"},
+		{name: "positional argument", args: []string{"--timeout=30s", "extra", "--data=elsewhere"}, wantErr: "extra"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := filepath.Join(t.TempDir(), "data")
+			args := append([]string{"--data=" + data}, tt.args...)
+			code, stdout, stderr := run(t, tt.env, args...)
+			if code != 2 {
+				t.Errorf("devstack %q (env %q): exit %d, want 2\nstdout: %.200s", args, tt.env, code, stdout)
+			}
+			if !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("devstack %q (env %q): stderr does not name %q:\n%.300s", args, tt.env, tt.wantErr, stderr)
+			}
+			if _, err := os.Stat(data); err == nil {
+				t.Errorf("devstack %q (env %q): created the data folder before refusing its flags", args, tt.env)
+			}
+		})
+	}
+}
+
+func TestWriteSamples(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, stdout, stderr := run(t, nil, "--write-samples", dir)
+	if code != 0 {
+		t.Fatalf("devstack --write-samples: exit %d\n%s", code, stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 24 || !strings.Contains(stdout, "wrote 24 sample items") {
+		t.Errorf("--write-samples wrote %d files and said %q, want 24", len(entries), stdout)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	code, stdout, stderr := run(t, nil, "--data", data, "--timeout", "90s")
+	if code != 0 {
+		t.Fatalf("devstack: exit %d, want 0\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"samples dropped in spool   24",
+		"ingested (raw topic)       24",
+		"normalized (records topic) 21",
+		"dead-lettered              3",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	objects := regexp.MustCompile(`(?m)^    (articles/v1/\S+\.ndjson\.gz)$`).FindAllStringSubmatch(stdout, -1)
+	if len(objects) == 0 {
+		t.Errorf("summary lists no objects:\n%s", stdout)
+	}
+	for _, m := range objects {
+		if _, err := os.Stat(filepath.Join(data, "archive", filepath.FromSlash(m[1]))); err != nil {
+			t.Errorf("listed object %s: %v", m[1], err)
+		}
+	}
+}
