@@ -25,7 +25,8 @@
 // such as "lni"), agency sequence number and an optional reference.
 // Provider is the agency field as written. The lines between the header
 // and STX are the keyword line ("Partei/Deutschland/Grüne/"); its
-// slash-separated keywords are the Subjects.
+// slash-separated keywords, without repeats and at most 100, are the
+// Subjects.
 //
 // SourceID is built from the header when either sequence number is not
 // zero: "<selector><number>/<agency><number>/<yyyymmddhhmm>" (the date
@@ -188,16 +189,20 @@ func Parse(b []byte) ([]story.Story, error) {
 // after its ETX.
 func messages(text string) []string {
 	var msgs []string
+	next := -1 // the next SOH or EOT after a message's start, kept so that the text is scanned once
 	for i := 0; i < len(text) && len(msgs) <= story.MaxItems; {
 		start := strings.IndexAny(text[i:], "\x01\x02")
 		if start < 0 {
 			break
 		}
 		start += i
-		end := len(text)
-		if j := strings.IndexAny(text[start+1:], "\x01\x04"); j >= 0 {
-			end = start + 1 + j
+		if next <= start {
+			next = len(text)
+			if j := strings.IndexAny(text[start+1:], "\x01\x04"); j >= 0 {
+				next = start + 1 + j
+			}
 		}
+		end := next
 		if e := strings.IndexByte(text[start:end], etx); e >= 0 {
 			if j := strings.IndexByte(text[start+e:end], stx); j >= 0 {
 				end = start + e + j
@@ -333,12 +338,22 @@ func removeControls(s string) (string, bool) {
 	}, s), true
 }
 
-// keywords splits the keyword lines at slashes.
+// maxKeywords bounds the keywords kept from a message: real keyword lines
+// hold a handful.
+const maxKeywords = 100
+
+// keywords splits the keyword lines at slashes and keeps the first
+// maxKeywords distinct ones.
 func keywords(preamble string) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, line := range strings.Split(preamble, "\n") {
 		for _, k := range strings.Split(line, "/") {
-			if k = strings.Join(strings.Fields(k), " "); k != "" && !slices.Contains(out, k) {
+			if len(out) == maxKeywords {
+				return out
+			}
+			if k = strings.Join(strings.Fields(k), " "); k != "" && !seen[k] {
+				seen[k] = true
 				out = append(out, k)
 			}
 		}

@@ -118,21 +118,26 @@ func sentenceEnd(u string) bool {
 	return strings.HasSuffix(u, ".") || strings.HasSuffix(u, "!")
 }
 
+// maxNoteLines bounds the lines of a parenthesised note.
+const maxNoteLines = 10
+
 // group joins the lines of a parenthesised note that runs over several
-// lines into one unit; other lines are units of their own. Units are
-// trimmed.
+// lines (at most maxNoteLines) into one unit; other lines are units of
+// their own. Units are trimmed.
 func group(lines []string) []string {
 	var units []string
 	for i := 0; i < len(lines); i++ {
 		u := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(u, "(") {
+			parts := []string{u}
 			depth := strings.Count(u, "(") - strings.Count(u, ")")
-			for depth > 0 && i+1 < len(lines) {
+			for depth > 0 && i+1 < len(lines) && len(parts) < maxNoteLines {
 				i++
 				next := strings.TrimSpace(lines[i])
-				u += " " + next
+				parts = append(parts, next)
 				depth += strings.Count(next, "(") - strings.Count(next, ")")
 			}
+			u = strings.Join(parts, " ")
 		}
 		if u != "" {
 			units = append(units, u)

@@ -15,9 +15,22 @@ import (
 	"github.com/wirefeed/wirefeed/pkg/textfix"
 )
 
+// Bounds on the repeated metadata kept from an item, so that an item made
+// of millions of tiny elements cannot hold the memory of millions of
+// entries; real items have a few dozen.
+const (
+	maxSubjects = 1000 // subjects, and captions
+	maxCreators = 100
+)
+
 // langText is a text with the xml:lang it was given in.
 type langText struct {
 	lang, text string
+}
+
+// headline is a contentMeta/headline and the code of its role.
+type headline struct {
+	role, text string
 }
 
 // subject is one contentMeta/subject as read.
@@ -40,7 +53,7 @@ type item struct {
 	versionCreated   string
 	contentCreated   string
 	metaTitle        string
-	headlines        []langText // lang holds the role
+	headlines        []headline
 	slugline         string
 	by               string
 	creators         []string
@@ -169,7 +182,7 @@ func (p *parser) contentMeta(it *item, start xml.StartElement) error {
 		switch e.Name.Local {
 		case "headline":
 			if s, err = p.text(); s != "" {
-				it.headlines = append(it.headlines, langText{lang: code(attr(e, "role")), text: s})
+				it.headlines = append(it.headlines, headline{role: code(attr(e, "role")), text: s})
 			}
 		case "slugline":
 			if s, err = p.text(); it.slugline == "" {
@@ -190,10 +203,11 @@ func (p *parser) contentMeta(it *item, start xml.StartElement) error {
 				it.by = s
 			}
 		case "creator":
+			if len(it.creators) == maxCreators {
+				return p.skip()
+			}
 			return p.names(e, func(name string) {
-				if name != "" && !slices.Contains(it.creators, name) {
-					it.creators = append(it.creators, name)
-				}
+				it.creators = append(it.creators, name)
 			})
 		case "language":
 			if t := strings.TrimSpace(attr(e, "tag")); t != "" && it.langTag == "" {
@@ -201,9 +215,12 @@ func (p *parser) contentMeta(it *item, start xml.StartElement) error {
 			}
 			return p.skip()
 		case "subject":
+			if len(it.subjects) == maxSubjects {
+				return p.skip()
+			}
 			return p.subject(it, e)
 		case "description":
-			if s, err = p.text(); s != "" && code(attr(e, "role")) == "caption" {
+			if s, err = p.text(); s != "" && code(attr(e, "role")) == "caption" && len(it.captions) < maxSubjects {
 				it.captions = append(it.captions, s)
 			}
 		case "contentCreated":
@@ -407,18 +424,18 @@ func (it *item) story() story.Story {
 	if body == nil {
 		body = &content{}
 	}
-	var headline string
+	var main string
 	for _, h := range it.headlines {
-		if h.lang == "main" {
-			headline = h.text
+		if h.role == "main" {
+			main = h.text
 			break
 		}
 	}
-	if headline == "" && len(it.headlines) > 0 {
-		headline = it.headlines[0].text
+	if main == "" && len(it.headlines) > 0 {
+		main = it.headlines[0].text
 	}
-	st.Title = firstNonEmpty(headline, body.hl1, body.title, it.metaTitle, it.slugline)
-	st.Byline = firstNonEmpty(it.by, strings.Join(it.creators, ", "), body.byline)
+	st.Title = firstNonEmpty(main, body.hl1, body.title, it.metaTitle, it.slugline)
+	st.Byline = firstNonEmpty(it.by, strings.Join(unique(it.creators), ", "), body.byline)
 	st.Body = body.paras
 	if len(st.Body) > 0 && st.Title != "" && collapse(st.Body[0]) == st.Title {
 		st.Body = st.Body[1:]
@@ -437,12 +454,28 @@ func (it *item) story() story.Story {
 		st.Dateline = &story.Dateline{Place: it.located}
 	}
 	for _, s := range it.subjects {
-		name := firstNonEmpty(pickName(s.names, lang), pickName(s.concept, lang), s.fallback)
-		if name != "" && !slices.Contains(st.Subjects, name) {
+		if name := firstNonEmpty(pickName(s.names, lang), pickName(s.concept, lang), s.fallback); name != "" {
 			st.Subjects = append(st.Subjects, name)
 		}
 	}
+	st.Subjects = unique(st.Subjects)
 	return st
+}
+
+// unique returns ss without repeats, in the order of first appearance.
+func unique(ss []string) []string {
+	if len(ss) < 2 {
+		return ss
+	}
+	seen := make(map[string]bool, len(ss))
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // pickName chooses among names the one in lang: the same tag, else the

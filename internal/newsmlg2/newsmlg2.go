@@ -39,7 +39,9 @@
 //   - URL: the first itemMeta/origRep that is an http(s) URL.
 //   - Subjects: one entry per contentMeta/subject: its name (in the item's
 //     language when it has several), else the name of its mainConcept,
-//     else its qcode, literal or URI. Facets are not kept.
+//     else its qcode, literal or URI. Facets are not kept. Repeats are
+//     dropped, and at most 1000 subjects (and captions, and 100 creators)
+//     are read from an item.
 //   - Captions: contentMeta/description elements whose role is a caption
 //     (drol:caption), then the media captions of the body.
 //   - Body: see below. A first body paragraph equal to the title is
