@@ -14,8 +14,8 @@
 //	DEL fill, EOT              \x7f \x7f\x04
 //
 // A message starts at SOH (or at STX when it has no header) and ends at
-// EOT, at the next SOH or at an STX after its ETX. Text before the first SOH is line noise and is
-// ignored. Line ends may be CRLF, LF or CR.
+// EOT, at the next SOH or at an STX after its ETX. Text outside messages
+// (line noise, SYN fill) is ignored. Line ends may be CRLF, LF or CR.
 //
 // # Header
 //
