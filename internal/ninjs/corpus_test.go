@@ -1,0 +1,317 @@
+package ninjs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/wirefeed/wirefeed/internal/story"
+	"github.com/wirefeed/wirefeed/pkg/textfix"
+)
+
+// goldenFolders are the corpus folders whose every file has a golden
+// file: the ninjs examples and validation suites, and dpa's digitalwires
+// JSON, which Parse reads too.
+var goldenFolders = []string{"ninjs", "anpa/dpa-iptc7901/digitalwires-json"}
+
+// TestCorpusGolden parses every file of the golden folders and compares
+// the key fields of each story (or the skip or rejection reason) with
+// testdata/golden/<path in the corpus>.golden.
+func TestCorpusGolden(t *testing.T) {
+	corpus := corpusDir(t)
+	for _, folder := range goldenFolders {
+		for _, rel := range corpusFiles(t, corpus, folder) {
+			t.Run(rel, func(t *testing.T) {
+				b, err := os.ReadFile(filepath.Join(corpus, rel))
+				if err != nil {
+					t.Fatal(err)
+				}
+				stories, err := Parse(b)
+				checkGolden(t, filepath.Join("testdata", "golden", filepath.FromSlash(rel)+".golden"), render("# "+rel+"\n", stories, err))
+			})
+		}
+	}
+}
+
+// TestCorpusCounts logs, per corpus folder, how many files parse, are
+// skipped and are rejected, and why.
+func TestCorpusCounts(t *testing.T) {
+	corpus := corpusDir(t)
+	type count struct {
+		files, parsed, stories int
+		skipped, rejected      map[string]int
+	}
+	counts := map[string]*count{}
+	var folders []string
+	for _, folder := range goldenFolders {
+		for _, rel := range corpusFiles(t, corpus, folder) {
+			dir := filepath.ToSlash(filepath.Dir(rel))
+			c := counts[dir]
+			if c == nil {
+				c = &count{skipped: map[string]int{}, rejected: map[string]int{}}
+				counts[dir] = c
+				folders = append(folders, dir)
+			}
+			b, err := os.ReadFile(filepath.Join(corpus, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stories, err := Parse(b)
+			c.files++
+			var se *story.SkipError
+			var pe *story.ParseError
+			switch {
+			case errors.As(err, &se):
+				c.skipped[se.Reason]++
+			case errors.As(err, &pe):
+				c.rejected[pe.Reason]++
+			case err != nil:
+				c.rejected["untyped"]++
+			default:
+				c.parsed++
+				c.stories += len(stories)
+			}
+		}
+	}
+	for _, f := range folders {
+		c := counts[f]
+		t.Logf("%-45s files %3d: parsed %3d (%3d stories), skipped %v, rejected %v", f, c.files, c.parsed, c.stories, c.skipped, c.rejected)
+	}
+}
+
+// TestValidationSuite states, for every file of the ninjs validation
+// suites, what Parse makes of it. The suites test a JSON schema, so their
+// "should_fail" files are valid JSON that breaks a schema rule; Parse
+// checks only what it reads, so they fare like the "should_pass" ones:
+// most are items without a body (the suites test metadata), and the
+// association tests, which have a placeholder body "...", parse.
+func TestValidationSuite(t *testing.T) {
+	corpus := corpusDir(t)
+	want := map[string]string{
+		// 1.4: only uri, headline and the metadata under test.
+		"1.4/should_fail/001_bad_contentcreated.json":  "skip ninjs_no_body", // contentcreated is an object; not read
+		"1.4/should_fail/002_bad_contentcreated.json":  "skip ninjs_no_body", // contentcreated is a list; not read
+		"1.4/should_fail/003_bad_expires.json":         "skip ninjs_no_body", // expires is not read
+		"1.4/should_fail/004_bad_expires.json":         "skip ninjs_no_body",
+		"1.4/should_fail/005_bad_rightsinfo.json":      "skip ninjs_no_body", // rights are not read
+		"1.4/should_fail/006_bad_rightsinfo.json":      "skip ninjs_no_body",
+		"1.4/should_pass/001_ninjs_example.json":       "skip ninjs_no_body",
+		"1.4/should_pass/002_contentcreated.json":      "skip ninjs_no_body",
+		"1.4/should_pass/003_rightsinfo_linked.json":   "skip ninjs_no_body",
+		"1.4/should_pass/004_rightsinfo_embedded.json": "skip ninjs_no_body",
+		// 2.1: the bad associations do not affect the story; captions
+		// come only from associations that say something.
+		"2.1/should_fail/001_bad_association.json":                         "parse",
+		"2.1/should_fail/002_good_association_but_no_name.json":            "parse",
+		"2.1/should_fail/003_good_association_but_no_uri.json":             "parse",
+		"2.1/should_fail/004_bad_rights.json":                              "skip ninjs_no_body",
+		"2.1/should_pass/001_ninjs_example.json":                           "skip ninjs_no_body",
+		"2.1/should_pass/002_schema.json":                                  "skip ninjs_no_body",
+		"2.1/should_pass/003_schema_only.json":                             "skip ninjs_no_body",
+		"2.1/should_pass/004_headlines.json":                               "skip ninjs_no_body",
+		"2.1/should_pass/005_altids.json":                                  "skip ninjs_no_body",
+		"2.1/should_pass/006_genre.json":                                   "skip ninjs_no_body",
+		"2.1/should_pass/007_trust_indicator.json":                         "skip ninjs_no_body",
+		"2.1/should_pass/009_rights.json":                                  "skip ninjs_no_body",
+		"2.1/should_pass/010_geojson.json":                                 "skip ninjs_picture",
+		"2.1/should_pass/011_contactinfo.json":                             "skip ninjs_picture",
+		"2.1/should_pass/012_subject_confidence_relevance.json":            "skip ninjs_no_body", // type text, no body or description
+		"2.1/should_pass/013_org_symbol.json":                              "skip ninjs_no_body",
+		"2.1/should_pass/014_expires.json":                                 "skip ninjs_no_body", // untyped: no description fallback
+		"3.0/should_fail/001_bad_geojson.json":                             "skip ninjs_picture", // places are not read
+		"3.0/should_fail/001_bad_toplevel.json":                            "skip ninjs_no_body", // unknown fields are ignored
+		"3.0/should_fail/002_bad_association.json":                         "parse",
+		"3.0/should_fail/003_event_with_conflicting_start.json":            "skip ninjs_event",
+		"3.0/should_fail/004_event_with_renditions.json":                   "skip ninjs_event",
+		"3.0/should_fail/004_invalid_truncated_date.json":                  "skip ninjs_event",
+		"3.0/should_fail/005_planned_coverage_bad_urgency.json":            "skip ninjs_planning",
+		"3.0/should_fail/006_bad_urgency.json":                             "skip ninjs_no_body", // urgency is not read
+		"3.0/should_pass/001_ninjs_example.json":                           "skip ninjs_no_body",
+		"3.0/should_pass/002_schema.json":                                  "skip ninjs_no_body",
+		"3.0/should_pass/002_simple_event.json":                            "skip ninjs_event",
+		"3.0/should_pass/003_event_with_organiser.json":                    "skip ninjs_event",
+		"3.0/should_pass/003_schema_only.json":                             "skip ninjs_no_body",
+		"3.0/should_pass/004_headlines.json":                               "skip ninjs_no_body",
+		"3.0/should_pass/005_altids.json":                                  "skip ninjs_no_body",
+		"3.0/should_pass/005_planned_coverage.json":                        "skip ninjs_planning",
+		"3.0/should_pass/006_genre.json":                                   "skip ninjs_no_body",
+		"3.0/should_pass/006_planning_with_rendition.json":                 "skip ninjs_planning",
+		"3.0/should_pass/007_planning_rendition_reuters.json":              "skip ninjs_planning",
+		"3.0/should_pass/007_trust_indicator.json":                         "skip ninjs_no_body",
+		"3.0/should_pass/008_planning_with_rendition_srt.json":             "skip ninjs_planning",
+		"3.0/should_pass/009_planned_coverage_commissioninginfo.json":      "skip ninjs_planning",
+		"3.0/should_pass/009_rights.json":                                  "skip ninjs_no_body",
+		"3.0/should_pass/010_event_with_truncated_date.json":               "skip ninjs_event",
+		"3.0/should_pass/010_geojson.json":                                 "skip ninjs_picture",
+		"3.0/should_pass/010_planned_news_item.json":                       "skip ninjs_no_body", // a planned item: caption only
+		"3.0/should_pass/011_event_with_truncated_start_and_end_date.json": "skip ninjs_event",
+		"3.0/should_pass/012_recurring_event.json":                         "skip ninjs_event",
+		"3.0/should_pass/013_planned_coverage.json":                        "skip ninjs_planning",
+		"3.0/should_pass/014_planning_rendition_reuters.json":              "skip ninjs_planning",
+		"3.0/should_pass/015_complex_recurrence.json":                      "skip ninjs_event",
+		"3.0/should_pass/016_complex_recurrence_2.json":                    "skip ninjs_event",
+		"3.0/should_pass/017_expectedduration.json":                        "skip ninjs_event",
+		"3.0/should_pass/018_expectedduration_2.json":                      "skip ninjs_event",
+		"3.0/should_pass/019_good_urgency.json":                            "skip ninjs_no_body",
+	}
+	files := corpusFiles(t, corpus, "ninjs/validation/test_suite")
+	if len(files) != len(want) {
+		t.Errorf("the suites have %d files, the table %d", len(files), len(want))
+	}
+	for _, rel := range files {
+		name := strings.TrimPrefix(rel, "ninjs/validation/test_suite/")
+		t.Run(name, func(t *testing.T) {
+			w, ok := want[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			b, err := os.ReadFile(filepath.Join(corpus, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stories, err := Parse(b)
+			if got := outcome(stories, err); got != w {
+				t.Errorf("Parse(%s): %s, want %s", name, got, w)
+			}
+		})
+	}
+}
+
+// outcome says in a few words what Parse did.
+func outcome(stories []story.Story, err error) string {
+	var se *story.SkipError
+	var pe *story.ParseError
+	switch {
+	case errors.As(err, &se):
+		return "skip " + se.Reason
+	case errors.As(err, &pe):
+		return "error " + pe.Reason
+	case err != nil:
+		return "untyped error " + err.Error()
+	case len(stories) == 0:
+		return "no stories"
+	}
+	return "parse"
+}
+
+// TestCorpusSpotChecks checks fields of some corpus items by hand.
+func TestCorpusSpotChecks(t *testing.T) {
+	corpus := corpusDir(t)
+	parse := func(t *testing.T, rel string) ([]story.Story, error) {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(corpus, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Parse(b)
+	}
+	one := func(t *testing.T, rel string) story.Story {
+		t.Helper()
+		s, err := parse(t, rel)
+		if err != nil || len(s) != 1 {
+			t.Fatalf("Parse(%s) = %d stories, %v; want 1 story", rel, len(s), err)
+		}
+		return s[0]
+	}
+	t.Run("business wire 1.4 keeps its mojibake for textfix", func(t *testing.T) {
+		s := one(t, "ninjs/examples/1.4/businesswire-newsml-20130515006361.json")
+		body := strings.Join(s.Body, "\n")
+		if !strings.Contains(body, "worldâ€™s") {
+			t.Errorf("body lost the mojibake as written (worldâ€™s): %.200q", body)
+		}
+		fixed := textfix.Fix(body)
+		if strings.Contains(fixed, "â€") {
+			t.Errorf("textfix.Fix left mojibake: %.300q", fixed)
+		}
+		if !strings.Contains(fixed, "world’s most powerful rack workstation") {
+			t.Errorf("textfix.Fix(body) = %.300q, want world’s", fixed)
+		}
+		if s.Title != "Dell Redefines Workstation Computing Boundaries with Smallest Tower and Most Powerful Rack Workstations" ||
+			s.Version != 1 || s.Language != "en" || len(s.Subjects) != 9 {
+			t.Errorf("got %+v", s)
+		}
+	})
+	t.Run("business wire NewsML source is not JSON", func(t *testing.T) {
+		_, err := parse(t, "ninjs/examples/NewsML/businesswire-newsml-20130515006361.xml")
+		if got := outcome(nil, err); got != "error ninjs_bad_json" {
+			t.Errorf("got %s", got)
+		}
+	})
+	t.Run("dpa 2.1", func(t *testing.T) {
+		s := one(t, "ninjs/examples/2.1/dpa_text.json")
+		want := story.Story{Format: "ninjs", SourceID: "urn:newsml:dpa.com:20090101:190510-99-167362", Version: 2,
+			Title: "Faktencheck Derby-Elfmeter: Hat Schiedsrichter Zwayer recht?", Date: "2019-05-10T16:02:28+02:00",
+			Updated: "2019-05-10T16:02:28+02:00", Byline: "Von Christian Hollmann, dpa", Language: "de", Provider: "dpa", PubStatus: "usable"}
+		if len(s.Body) != 9 || !strings.HasPrefix(s.Body[0], "Für Lucien Favre war es «der größte Skandal") {
+			t.Errorf("Body = %q", s.Body)
+		}
+		s.Body = nil
+		if !reflect.DeepEqual(s, want) {
+			t.Errorf("\n got %+v\nwant %+v", s, want)
+		}
+	})
+	t.Run("dpa 3.0 reads camelCase like 2.1", func(t *testing.T) {
+		a, b := one(t, "ninjs/examples/2.1/dpa_text.json"), one(t, "ninjs/examples/3.0/dpa_text.json")
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("2.1 and 3.0 differ:\n%+v\n%+v", a, b)
+		}
+	})
+	t.Run("ntb text item with only a description", func(t *testing.T) {
+		s := one(t, "ninjs/examples/3.0/ntb_text.json")
+		if s.Version != 6 || s.Date != "2019-08-09T09:30:04Z" || s.Updated != "2019-08-09T09:46:53Z" ||
+			!reflect.DeepEqual(s.Body, []string{"IT-giganten Google har kjøpt en tomt på nærmere 2.000 mål i Skien i tilfelle det blir behov for flere datasentre i Europa."}) ||
+			!reflect.DeepEqual(s.Fixes, []string{"body-from-description"}) ||
+			!reflect.DeepEqual(s.Subjects, []string{"Innenriks", "Teknologi", "Industri", "Olje og energi"}) {
+			t.Errorf("got %+v", s)
+		}
+	})
+	t.Run("1.4 complex: located and picture caption", func(t *testing.T) {
+		s := one(t, "ninjs/examples/1.4/ninjsExComplex1.json")
+		if s.Dateline == nil || s.Dateline.Place != "Grossetto, Italy" || s.Byline != "Paulo Santalucia and Frances d'Emilio" ||
+			len(s.Captions) != 1 || !strings.HasPrefix(s.Captions[0], "The Costa Concordia cruise ship lies on its side") || len(s.Body) != 4 {
+			t.Errorf("got %+v", s)
+		}
+	})
+	t.Run("tt 3.0: html body and association caption", func(t *testing.T) {
+		s := one(t, "ninjs/examples/3.0/tt_text_image_3.json")
+		if !reflect.DeepEqual(s.Captions, []string{"En stor internationell försvarsövning planeras 2023 med fokus på södra Sverige och Gotland. Arkivbild från militärövningen Aurora 17."}) ||
+			s.Provider != "TT" || s.Language != "sv" || len(s.Body) < 5 {
+			t.Errorf("got %+v", s)
+		}
+	})
+	t.Run("photo is skipped", func(t *testing.T) {
+		_, err := parse(t, "ninjs/examples/1.4/ninjsExSimplePhoto1.json")
+		if got := outcome(nil, err); got != "skip ninjs_picture" {
+			t.Errorf("got %s", got)
+		}
+	})
+	t.Run("collection of events is skipped", func(t *testing.T) {
+		_, err := parse(t, "ninjs/examples/3.0/collection/20231016-event-timeline-sample.json")
+		if got := outcome(nil, err); got != "skip ninjs_event" {
+			t.Errorf("got %s", got)
+		}
+	})
+	t.Run("a JSON schema is not an item", func(t *testing.T) {
+		_, err := parse(t, "ninjs/examples/2.1/schema-extension/extension-schema.json")
+		if got := outcome(nil, err); got != "error ninjs_no_uri" {
+			t.Errorf("got %s", got)
+		}
+	})
+	t.Run("digitalwires correction", func(t *testing.T) {
+		s := one(t, "anpa/dpa-iptc7901/digitalwires-json/dw-1.json")
+		if !reflect.DeepEqual(s.Signals, []string{"correction"}) || s.Version != 2 ||
+			!reflect.DeepEqual(s.Dateline, &story.Dateline{Place: "Waghäusel", Agency: "dpa"}) ||
+			!reflect.DeepEqual(s.Subjects, []string{"Gesundheit", "Gesellschaft"}) || s.Provider != "dpa" {
+			t.Errorf("got %+v", s)
+		}
+	})
+	t.Run("digitalwires picture captions", func(t *testing.T) {
+		s := one(t, "anpa/dpa-iptc7901/digitalwires-json/rubix-multimedia-testartikel.json")
+		if !reflect.DeepEqual(s.Captions, []string{"Ein Schlaglicht auf alle aktuellen Funktionalitäten", "Ein im Text positioniertes Bild."}) {
+			t.Errorf("Captions = %q", s.Captions)
+		}
+	})
+}
