@@ -27,18 +27,17 @@ import (
 //     characters ("10&nbsp;km") is kept as U+00A0. Empty paragraphs are
 //     dropped.
 //   - Inside <pre>, each line is a paragraph.
-//   - A fragment with no block element and no <br> at all is treated as
-//     plain text that may carry line breaks, split as newstext.Paragraphs
-//     splits text: when there is a blank line, blank lines separate
-//     paragraphs and single line breaks are spaces; when there is none,
-//     every line is a paragraph.
+//   - A fragment with no block element and no <br> at all is split at
+//     blank lines, so that text written with blank lines between
+//     paragraphs but no markup keeps its paragraphs; single line breaks
+//     are spaces, as in any HTML (the source is often wrapped).
 //
 // The text is not otherwise repaired: mojibake and odd characters stay as
 // they are. HTMLParagraphs never fails; malformed markup is read the way
 // the HTML tokenizer reads it. It returns nil when there is no text.
 func HTMLParagraphs(s string) []string {
 	if !strings.ContainsAny(s, "<&") {
-		return plainParagraphs(s)
+		return blankLineParagraphs(s)
 	}
 	c := converter{}
 	z := html.NewTokenizer(strings.NewReader(s))
@@ -196,7 +195,7 @@ func (c *converter) finish() []string {
 	if !c.blocks {
 		// No structure at all: the text's own line breaks are all there
 		// is to go by.
-		return plainParagraphs(c.raw.String())
+		return blankLineParagraphs(c.raw.String())
 	}
 	c.flush()
 	return c.paras
@@ -228,6 +227,32 @@ func collapseSpace(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// blankLineParagraphs splits text at blank lines (lines empty or only
+// white space), with white space collapsed as in HTML paragraphs.
+func blankLineParagraphs(s string) []string {
+	s = strings.TrimPrefix(s, "\uFEFF")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	var paras []string
+	var cur strings.Builder
+	flush := func() {
+		if p := collapseSpace(cur.String()); p != "" {
+			paras = append(paras, p)
+		}
+		cur.Reset()
+	}
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte(' ')
+	}
+	flush()
+	return paras
 }
 
 // plainParagraphs splits text without markup into paragraphs, by the rule
