@@ -99,14 +99,13 @@ func charsetParam(v string) string {
 	if !strings.ContainsAny(v, "/;=") {
 		return strings.Trim(v, `"'`)
 	}
-	lower := strings.ToLower(v)
-	for off := 0; ; {
-		i := strings.Index(lower[off:], "charset")
-		if i < 0 {
-			return ""
+	const key = "charset"
+	for i := 0; i+len(key) <= len(v); i++ {
+		// Compare in place: lower-casing v could change its length.
+		if !strings.EqualFold(v[i:i+len(key)], key) {
+			continue
 		}
-		rest := strings.TrimLeft(v[off+i+len("charset"):], " \t")
-		off += i + len("charset")
+		rest := strings.TrimLeft(v[i+len(key):], " \t")
 		if !strings.HasPrefix(rest, "=") {
 			continue
 		}
@@ -116,6 +115,7 @@ func charsetParam(v string) string {
 		}
 		return strings.Trim(rest, `"'`)
 	}
+	return ""
 }
 
 // stripXMLEncoding rewrites the XML declaration at the start of s, if
