@@ -25,9 +25,9 @@ type observed struct {
 
 	burstMetrics   map[string]string // each service's /metrics after the burst
 	trickleMetrics map[string]string // and after the trickle
-	dropped            map[string]time.Time
-	trickleEnd         time.Time
-	profile            string // perf report of the services during the burst, if asked
+	dropped        map[string]time.Time
+	trickleEnd     time.Time
+	profile        string // perf report of the services during the burst, if asked
 }
 
 // runPipeline starts the three services on fresh topics, feeds the spool
