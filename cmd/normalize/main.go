@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +26,9 @@ const synopsis = `Usage:
 
 As a service, normalize joins a consumer group on the raw topic, decodes each
 raw item (BOM, declared or guessed charset), repairs its text (mojibake,
-entities, control characters, whitespace), parses it (text dump format),
+entities, control characters, whitespace), parses it (text dump, RSS and
+Atom, NewsML-G2, ninjs or IPTC 7901: the envelope's format hint, else
+sniffed),
 extracts dateline, captions and publication time, and publishes one record
 (pkg/record, schema v1) per item to the records topic, keyed by record ID.
 Items it cannot parse go to the dead-letter topic with the reason in the
@@ -73,7 +76,7 @@ func parse(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Usage = flagenv.Usage(fs, parseSynopsis)
 	cfg.RegisterParseFlags(fs)
 	fs.StringVar(&opts.Source, "source", "file", "source slug of the items; a known agency's profile (by URL or ID) takes precedence")
-	fs.StringVar(&opts.Format, "format", "auto", "format of the items: auto (sniff) or textdump")
+	fs.StringVar(&opts.Format, "format", "auto", "format of the items: auto (sniff), "+strings.Join(normalize.Formats(), ", "))
 	fs.StringVar(&opts.Charset, "charset", "", "charset of the files when known (else declared or guessed)")
 	if err := flagenv.Parse(fs, args, os.LookupEnv); err != nil {
 		if err == flag.ErrHelp {

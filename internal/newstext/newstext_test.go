@@ -197,6 +197,13 @@ func TestParseTime(t *testing.T) {
 		assumed bool
 	}{
 		{"2020-05-01 10:15:28", shanghai, "2020-05-01T02:15:28Z", true},
+		// Feeds in the corpus: a military zone, no comma after the day,
+		// Portuguese and German month and weekday names.
+		{"Tue, 15 Nov 2022 20:15:04 Z", nil, "2022-11-15T20:15:04Z", false},
+		{"Sat, Dec 16 2023 02:02:33 PM", nil, "2023-12-16T14:02:33Z", true},
+		{"Seg, 24 Set 2018 19:42:40 -0300", nil, "2018-09-24T22:42:40Z", false},
+		{"25. Okt 2024 10:37", berlin, "2024-10-25T08:37:00Z", true},
+		{"3 mai 2024", nil, "2024-05-03T00:00:00Z", true},
 		{"  2020-05-01   10:15:28 ", shanghai, "2020-05-01T02:15:28Z", true},
 		{"2020-05-01T10:15:28", shanghai, "2020-05-01T02:15:28Z", true},
 		{"2020-05-01 10:15:28.250", nil, "2020-05-01T10:15:28.25Z", true},

@@ -65,7 +65,13 @@ var localLayouts = []string{
 	"Jan 2, 2006 15:04:05",
 	"Jan 2, 2006 15:04",
 	"Jan 2, 2006 3:04 PM",
+	"Jan 2, 2006 3:04:05 PM",
 	"Jan 2, 2006",
+	"2. Jan 2006 15:04:05",
+	"2. Jan 2006 15:04",
+	"2. Jan 2006",
+	"2. January 2006 15:04",
+	"2. January 2006",
 	"Jan. 2, 2006 15:04",
 	"Jan. 2, 2006",
 	"2 January 2006 15:04:05",
@@ -145,7 +151,53 @@ func ParseTime(s string, loc *time.Location) (t time.Time, assumed bool, err err
 			return t, true, nil
 		}
 	}
+	if alt := anglicize(s); alt != s {
+		return ParseTime(alt, loc)
+	}
 	return time.Time{}, false, fmt.Errorf("%w: %q", ErrBadTime, s)
+}
+
+// foreignMonths maps month names and abbreviations of the languages feeds
+// are written in (German, French, Spanish, Portuguese, Italian) to English.
+var foreignMonths = map[string]string{
+	"januar": "Jan", "jänner": "Jan", "janv": "Jan", "janvier": "Jan", "ene": "Jan", "enero": "Jan", "janeiro": "Jan", "gen": "Jan", "gennaio": "Jan",
+	"februar": "Feb", "févr": "Feb", "février": "Feb", "fev": "Feb", "fevereiro": "Feb", "febrero": "Feb", "febbraio": "Feb",
+	"mär": "Mar", "märz": "Mar", "mars": "Mar", "marzo": "Mar", "março": "Mar",
+	"avr": "Apr", "avril": "Apr", "abr": "Apr", "abril": "Apr", "aprile": "Apr",
+	"mai": "May", "mayo": "May", "maio": "May", "mag": "May", "maggio": "May",
+	"juni": "Jun", "juin": "Jun", "junio": "Jun", "junho": "Jun", "giu": "Jun", "giugno": "Jun",
+	"juli": "Jul", "juil": "Jul", "juillet": "Jul", "julio": "Jul", "julho": "Jul", "lug": "Jul", "luglio": "Jul",
+	"août": "Aug", "ago": "Aug", "agosto": "Aug",
+	"sept": "Sep", "septembre": "Sep", "set": "Sep", "setembro": "Sep", "septiembre": "Sep", "settembre": "Sep",
+	"okt": "Oct", "oktober": "Oct", "octobre": "Oct", "out": "Oct", "outubro": "Oct", "octubre": "Oct", "ott": "Oct", "ottobre": "Oct",
+	"novembre": "Nov", "noviembre": "Nov", "novembro": "Nov",
+	"dez": "Dec", "dezember": "Dec", "déc": "Dec", "décembre": "Dec", "dic": "Dec", "diciembre": "Dec", "dezembro": "Dec", "dicembre": "Dec",
+}
+
+// anglicize rewrites a date for a second try: a leading weekday in any
+// language ("Seg, ") is dropped, foreign month names become English, a
+// military "Z" zone becomes +0000, and "Dec 16 2023" gains its comma.
+func anglicize(s string) string {
+	fields := strings.Fields(s)
+	if len(fields) > 1 && strings.HasSuffix(fields[0], ",") && !strings.ContainsAny(fields[0], "0123456789") {
+		fields = fields[1:]
+	}
+	for i, f := range fields {
+		word := strings.TrimRight(f, ".,")
+		if en, ok := foreignMonths[strings.ToLower(word)]; ok {
+			fields[i] = en + f[len(word):]
+		}
+		if i == len(fields)-1 && f == "Z" {
+			fields[i] = "+0000"
+		}
+	}
+	// "Dec 16 2023 02:02:33 PM": month day year without the comma.
+	if len(fields) >= 3 && len(fields[0]) == 3 && !strings.HasSuffix(fields[1], ",") && len(fields[2]) == 4 {
+		if _, err := time.Parse("Jan", fields[0]); err == nil {
+			fields[1] += ","
+		}
+	}
+	return strings.Join(fields, " ")
 }
 
 // fixAbbrev gives a time parsed with a zone abbreviation its real offset.

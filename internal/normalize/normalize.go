@@ -26,6 +26,7 @@ const stage = "normalize"
 type Config struct {
 	Kafka           kafka.Config
 	Telemetry       telemetry.Config
+	Reset           kafka.ResetConfig
 	RawTopic        string
 	RecordsTopic    string
 	DeadLetterTopic string
@@ -51,6 +52,7 @@ func (c *Config) SetBeforeCommitForTest(fn func([]kafka.Message) error) { c.befo
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Kafka.RegisterFlags(fs)
 	c.Telemetry.RegisterFlags(fs, DefaultHTTPAddr)
+	c.Reset.RegisterFlags(fs)
 	c.RegisterParseFlags(fs)
 	fs.StringVar(&c.RawTopic, "topic.raw", kafka.DefaultRawTopic, "topic of raw items to normalize")
 	fs.StringVar(&c.RecordsTopic, "topic.records", kafka.DefaultRecordsTopic, "topic normalized records are published to")
@@ -80,6 +82,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Telemetry.Validate(); err != nil {
+		return err
+	}
+	if err := c.Reset.Validate(); err != nil {
 		return err
 	}
 	if err := c.ValidateParse(); err != nil {
@@ -157,8 +162,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// Run runs the stage until ctx is done.
+// Run runs the stage until ctx is done. With --reset-offsets it first moves
+// the consumer group, or only prints the plan and returns.
 func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Registry) error {
+	if stop, err := cfg.Reset.Apply(ctx, &cfg.Kafka, cfg.Group, cfg.RawTopic, log); err != nil || stop {
+		return err
+	}
 	health := telemetry.NewHealth("kafka", "consumer-lag")
 	m := newMetrics(reg)
 	n := cfg.NewNormalizer()

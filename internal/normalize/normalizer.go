@@ -10,7 +10,6 @@ import (
 	"github.com/wirefeed/wirefeed/internal/newstext"
 	"github.com/wirefeed/wirefeed/internal/profile"
 	"github.com/wirefeed/wirefeed/internal/story"
-	"github.com/wirefeed/wirefeed/internal/textdump"
 	"github.com/wirefeed/wirefeed/pkg/record"
 	"github.com/wirefeed/wirefeed/pkg/textfix"
 )
@@ -53,36 +52,13 @@ type Normalizer struct {
 	Now func() time.Time
 }
 
-// parser reads decoded text (or, for byte-level formats, the raw bytes)
-// into stories.
-type parser func(raw *record.Raw, text string) ([]story.Story, error)
-
-// formats routes a format name to its parser.
-var formats = map[string]parser{
-	"textdump": parseTextDump,
-}
-
-// Formats lists the formats Normalize parses.
-func Formats() []string {
-	names := make([]string, 0, len(formats))
-	for n := range formats {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
 // Normalize parses one raw item into its articles. ref says where the raw
 // item is on the raw topic (nil offline). An item that holds no text story
 // returns an error for which Skipped is true.
 func (n *Normalizer) Normalize(raw *record.Raw, ref *record.RawRef) ([]*record.Article, error) {
-	text, decodeFixes, err := textfix.Decode(raw.Body, raw.Charset)
-	if err != nil {
-		return nil, &Error{"undecodable", err}
-	}
 	format := raw.Format
-	if format == "" {
-		format = Sniff(text)
+	if format == "" || format == "auto" {
+		format = Sniff(raw.Body)
 	}
 	if format == "" {
 		return nil, &Error{"unknown_format", fmt.Errorf("no format hint and the content matches no known format")}
@@ -91,12 +67,7 @@ func (n *Normalizer) Normalize(raw *record.Raw, ref *record.RawRef) ([]*record.A
 	if !ok {
 		return nil, &Error{"unsupported_format", fmt.Errorf("format %q is not one of %s", format, strings.Join(Formats(), ", "))}
 	}
-	fixes := fixSet{}
-	fixes.add(decodeFixes...)
-	if strings.Contains(text, "\r") {
-		fixes.add("crlf")
-	}
-	stories, err := parse(raw, text)
+	stories, err := parse(raw)
 	if err != nil {
 		var pe *story.ParseError
 		switch {
@@ -111,7 +82,7 @@ func (n *Normalizer) Normalize(raw *record.Raw, ref *record.RawRef) ([]*record.A
 	}
 	arts := make([]*record.Article, 0, len(stories))
 	for i := range stories {
-		a, err := n.article(raw, &stories[i], fixes)
+		a, err := n.article(raw, &stories[i])
 		if err != nil {
 			return nil, err
 		}
@@ -125,25 +96,6 @@ func (n *Normalizer) Normalize(raw *record.Raw, ref *record.RawRef) ([]*record.A
 		return nil, &story.SkipError{Reason: "no_stories", Detail: "the item holds no story"}
 	}
 	return arts, nil
-}
-
-// Sniff names the format text looks like, or "" when none.
-func Sniff(text string) string {
-	if textdump.Sniff(text) {
-		return "textdump"
-	}
-	return ""
-}
-
-func parseTextDump(_ *record.Raw, text string) ([]story.Story, error) {
-	// Repair before parsing: trimming a line would cut mojibake that ends
-	// in a no-break space ("â–\u00a0" is a damaged "■").
-	text, fixes := textfix.FixWith(text, textfix.DefaultOptions())
-	doc, err := textdump.Parse(text)
-	if err != nil {
-		return nil, &Error{textdump.Reason(err), err}
-	}
-	return []story.Story{{Format: "textdump", SourceID: doc.ID, URL: doc.URL, Title: doc.Title, Date: doc.Date, Body: doc.Body, Fixes: fixes}}, nil
 }
 
 // fixSet gathers repair codes.
@@ -170,11 +122,8 @@ func (f fixSet) list() []string {
 // article builds the record of one story: repairs its text, splits end
 // mark, captions and dateline out of the body, applies the source profile
 // and parses its times.
-func (n *Normalizer) article(raw *record.Raw, st *story.Story, itemFixes fixSet) (*record.Article, error) {
+func (n *Normalizer) article(raw *record.Raw, st *story.Story) (*record.Article, error) {
 	fixes := fixSet{}
-	for c := range itemFixes {
-		fixes.add(c)
-	}
 	fixes.add(st.Fixes...)
 	fix := func(s string) string {
 		out, codes := textfix.FixWith(s, textfix.DefaultOptions())
@@ -262,6 +211,9 @@ func (n *Normalizer) article(raw *record.Raw, st *story.Story, itemFixes fixSet)
 	if a.UpdatedAt, err = n.time(st.Updated, zone, fixes); err != nil {
 		return nil, err
 	}
+	if a.Title == "" && len(a.Body) == 0 {
+		return nil, &story.SkipError{Reason: "empty_item", Detail: "no title and no text"}
+	}
 	a.ContentHash = record.Hash(a.Title, a.Body, a.Captions)
 	a.Fixes = fixes.list()
 	return a, nil
@@ -273,7 +225,10 @@ func (n *Normalizer) time(s string, zone *time.Location, fixes fixSet) (time.Tim
 	}
 	t, assumed, err := newstext.ParseTime(s, zone)
 	if err != nil {
-		return time.Time{}, &Error{"bad_date", err}
+		// The story is still worth having: keep it without the time and
+		// say so, rather than dead-letter it.
+		fixes.add("date:unparsed")
+		return time.Time{}, nil
 	}
 	if assumed {
 		fixes.add("tz:assumed")

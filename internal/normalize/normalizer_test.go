@@ -101,7 +101,6 @@ func TestNormalizeErrors(t *testing.T) {
 		{"no body", "textdump", "URL : http://a.example/1\nID : A1\nTitle : T\n", "no_body"},
 		{"no title", "textdump", "URL : http://a.example/1\nID : A1\nArticle :\nBody.\n", "missing_title"},
 		{"no id nor url", "textdump", "Title : T\nArticle :\nBody.\n", "missing_id_and_url"},
-		{"bad date", "textdump", "ID : A1\nDate : yesterday-ish\nTitle : T\nArticle :\nBody.\n", "bad_date"},
 		{"unknown format", "", "\x00\x01binary", "unknown_format"},
 		{"unsupported format", "cobol", "ID : A1\nTitle : T\nArticle :\nBody.\n", "unsupported_format"},
 	}
@@ -163,6 +162,13 @@ func TestNormalizeRepairs(t *testing.T) {
 				t.Errorf("published_at %s has zone %s, want %s", a.PublishedAt, got, tt.wantZone)
 			}
 		})
+	}
+}
+
+func TestUnparsedDateKeepsTheStory(t *testing.T) {
+	a := normalizeOne(t, "test", "textdump", []byte("ID : A1\nDate : yesterday-ish\nTitle : T\nArticle :\nBody.\n"))
+	if !a.PublishedAt.IsZero() || !slices.Contains(a.Fixes, "date:unparsed") {
+		t.Errorf("published_at %v, fixes %q; want no time and date:unparsed", a.PublishedAt, a.Fixes)
 	}
 }
 
