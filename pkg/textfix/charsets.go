@@ -50,28 +50,31 @@ type alphaEntry struct {
 	b     [numCharsets]byte
 }
 
+// The rune table (tables.go) gives, for each rune of the BMP, 1 + its
+// index in alphabet (0: none) in the low bits, and two flags.
+const (
+	runeBlockShift = 6
+	rIndex         = 1<<9 - 1
+	rNFC           = 1 << 9  // not a stable NFC starter: the norm package must look
+	rOdd           = 1 << 10 // C1 control, U+FEFF, no-break or odd space
+)
+
+// runeInfo returns the rune table value of r. Above the BMP only emoji and
+// the common CJK ideographs are known to be stable NFC starters.
+func runeInfo(r rune) uint16 {
+	if uint32(r) < 0x10000 {
+		return runeTable[runeBlock[r>>runeBlockShift]][r&(1<<runeBlockShift-1)]
+	}
+	if r >= 0x1F000 && r < 0x1FB00 || r >= 0x20000 && r < 0x2F800 {
+		return 0
+	}
+	return rNFC
+}
+
 // lookup returns the alphabet entry of r, or nil when no charset produces r.
 func lookup(r rune) *alphaEntry {
-	if r < rune(len(lowIndex)) {
-		if i := lowIndex[r]; i != 0 {
-			return &alphabet[i-1]
-		}
-		return nil
-	}
-	if r > alphabet[len(alphabet)-1].r {
-		return nil
-	}
-	lo, hi := 0, len(alphabet)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if alphabet[m].r < r {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < len(alphabet) && alphabet[lo].r == r {
-		return &alphabet[lo]
+	if i := runeInfo(r) & rIndex; i != 0 {
+		return &alphabet[i-1]
 	}
 	return nil
 }

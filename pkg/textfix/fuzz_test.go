@@ -28,6 +28,17 @@ func FuzzFix(f *testing.F) {
 	})
 }
 
+// FuzzScan checks that the steps scan finds nothing for leave the text as
+// it is.
+func FuzzScan(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkScan(t, s)
+	})
+}
+
 func FuzzDecode(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s), "")

@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
 )
 
 // The order must match the charset constants in charsets.go.
@@ -30,9 +31,29 @@ var charsets = []struct {
 	{"cp437", charmap.CodePage437, false},
 }
 
-// lowLimit bounds the runes looked up by direct index; the rest of the
-// alphabet (punctuation, symbols, box drawing) is searched.
-const lowLimit = 0x600
+// blockShift is the log2 of the block size of the two-level rune table.
+const blockShift = 6
+
+// Bits of a runeTable value above the alphabet index.
+const (
+	idxBits = 9
+	fNFC    = 1 << idxBits       // not a stable NFC starter: ask the norm package
+	fOdd    = 1 << (idxBits + 1) // a rune another repair than mojibake looks at
+)
+
+// stableNFC reports whether r is a starter that NFC leaves as it is and
+// that never combines with or reorders around what precedes it.
+func stableNFC(r rune) bool {
+	s := string(r)
+	p := norm.NFC.PropertiesString(s)
+	return p.BoundaryBefore() && p.CCC() == 0 && p.LeadCCC() == 0 && norm.NFC.IsNormalString(s)
+}
+
+// odd reports whether the controls or whitespace repair looks at r: the C1
+// controls, U+FEFF, the no-break space and the odd spaces.
+func odd(r rune) bool {
+	return r >= 0x80 && r < 0xA1 || r == 0xFEFF || r >= 0x2000 && r <= 0x200A || r == 0x202F || r == 0x205F || r == 0x1680
+}
 
 func main() {
 	type entry struct {
@@ -121,11 +142,67 @@ func main() {
 		fmt.Fprintf(&buf, "}},\n")
 	}
 	fmt.Fprintf(&buf, "}\n\n")
-	fmt.Fprintf(&buf, "// lowIndex maps runes below 0x%x to 1 + their index in alphabet, or 0.\nvar lowIndex = [0x%x]uint16{\n", lowLimit, lowLimit)
+	if len(es) >= 1<<idxBits-1 {
+		log.Fatalf("%d alphabet entries do not fit in %d bits", len(es), idxBits)
+	}
+	// The rune table: for each rune of the BMP, 1 + its index in alphabet
+	// (0: none) and the flags, in blocks of 1<<blockShift runes; identical
+	// blocks are stored once.
+	index := map[rune]int{}
 	for i, e := range es {
-		if e.r < lowLimit {
-			fmt.Fprintf(&buf, "\t%#04x: %d,\n", e.r, i+1)
+		index[e.r] = i + 1
+	}
+	const size = 1 << blockShift
+	var blocks [][size]uint16
+	seen := map[[size]uint16]int{}
+	var level1 []int
+	for lo := rune(0); lo < 0x10000; lo += size {
+		var b [size]uint16
+		for j := range b {
+			r := lo + rune(j)
+			if r >= 0xD800 && r < 0xE000 {
+				continue // surrogates never occur in valid UTF-8
+			}
+			v := uint16(index[r])
+			if !stableNFC(r) {
+				v |= fNFC
+			}
+			if odd(r) {
+				v |= fOdd
+			}
+			b[j] = v
 		}
+		n, ok := seen[b]
+		if !ok {
+			n = len(blocks)
+			seen[b] = n
+			blocks = append(blocks, b)
+		}
+		level1 = append(level1, n)
+	}
+	if len(blocks) > 256 {
+		log.Fatalf("%d rune table blocks do not fit in a byte", len(blocks))
+	}
+	fmt.Fprintf(&buf, "// runeBlock maps each block of %d runes of the BMP to its block in runeTable.\n", size)
+	fmt.Fprintf(&buf, "var runeBlock = [0x10000 >> runeBlockShift]uint8{")
+	for i, n := range level1 {
+		if i%16 == 0 {
+			fmt.Fprintf(&buf, "\n\t")
+		}
+		fmt.Fprintf(&buf, "%d, ", n)
+	}
+	fmt.Fprintf(&buf, "\n}\n\n")
+	fmt.Fprintf(&buf, "// runeTable holds, for each rune of the BMP, 1 + its index in alphabet\n// (0: none) and the flags rNFC and rOdd.\n")
+	fmt.Fprintf(&buf, "var runeTable = [%d][1 << runeBlockShift]uint16{\n", len(blocks))
+	for _, b := range blocks {
+		fmt.Fprintf(&buf, "\t{")
+		for j, v := range b {
+			if j%16 == 0 {
+				fmt.Fprintf(&buf, "\n\t\t")
+			}
+			fmt.Fprintf(&buf, "%#x, ", v)
+		}
+		fmt.Fprintf(&buf, "\n\t},\n")
 	}
 	fmt.Fprintf(&buf, "}\n")
 	out, err := format.Source(buf.Bytes())

@@ -1,8 +1,6 @@
 package textfix
 
 import (
-	"unicode/utf8"
-
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -97,18 +95,25 @@ const (
 // Codes are unique and in a stable order. A string that is not valid UTF-8
 // has each invalid byte read as windows-1252 first ("invalid-utf8").
 func FixWith(s string, o Options) (string, []string) {
-	if asciiClean(s, o) {
+	need := scan(s, o)
+	if need == 0 {
 		return s, nil
 	}
 	var applied uint32
-	if !utf8.ValidString(s) {
+	if need&needUTF8 != 0 {
 		s = fromLatin(s)
 		applied |= 1 << codeInvalidUTF8
 	}
 	// Each step is run again only on text it has not already settled: a
-	// step's output is a fixed point of that step.
+	// step's output is a fixed point of that step. The steps scan found
+	// nothing for have settled the input.
 	var settled [numSteps]string
 	var done [numSteps]bool
+	for k, n := range [numSteps]uint8{needEntities, needMojibake, needControls, needWhitespace, needNFC} {
+		if need&n == 0 {
+			settled[k], done[k] = s, true
+		}
+	}
 	step := func(k int, f func(string) string) {
 		if done[k] && settled[k] == s {
 			return
@@ -197,83 +202,4 @@ func FixWith(s string, o Options) (string, []string) {
 		}
 	}
 	return s, codes
-}
-
-// isNFC reports whether s is in normalisation form C. Text made only of
-// runes that are NFC whatever surrounds them is; the rest is asked of the
-// norm package.
-func isNFC(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0xCC {
-			// ASCII, a continuation byte, or a lead of a rune below U+0300.
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !stableNFC(r) {
-			return norm.NFC.IsNormalString(s)
-		}
-		i += n
-	}
-	return true
-}
-
-// stableNFC reports whether r is a starter that NFC never changes or
-// combines with what precedes it (NFC_QC=Yes and CCC=0), for the blocks
-// common in news text. False means "ask the norm package".
-func stableNFC(r rune) bool {
-	switch {
-	case r < 0x300:
-		return true
-	case r >= 0x391 && r <= 0x3CE, r >= 0x400 && r <= 0x482, r >= 0x48A && r <= 0x52F,
-		r >= 0x5D0 && r <= 0x5EA, r >= 0x620 && r <= 0x64A, r >= 0xE01 && r <= 0xE30,
-		r >= 0x1E00 && r <= 0x1EFF, r >= 0x2010 && r <= 0x205E, r >= 0x20A0 && r <= 0x20C0,
-		r >= 0x2190 && r <= 0x2328, r >= 0x232B && r <= 0x27BF, r >= 0x3001 && r <= 0x3029,
-		r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA, r >= 0x4E00 && r <= 0x9FFF,
-		r >= 0xAC00 && r <= 0xD7A3, r >= 0xFE00 && r <= 0xFE0F, r >= 0xFF01 && r <= 0xFFEF, r >= 0x1F000 && r <= 0x1FAFF:
-		return true
-	}
-	return false
-}
-
-// asciiClean is the fast path for the commonest input: it reports whether
-// s is all ASCII and needs none of the repairs o asks for. It does not
-// allocate.
-func asciiClean(s string, o Options) bool {
-	var stop uint8 = fHigh
-	if o.Controls {
-		stop |= fCtrl
-	}
-	if o.HTMLEntities {
-		stop |= fAmp
-	}
-	prevSpace := false
-	for i := 0; i < len(s); i++ {
-		f := byteFlags[s[i]]
-		if f == 0 {
-			prevSpace = false
-			continue
-		}
-		if f&stop != 0 {
-			return false
-		}
-		if !o.Whitespace {
-			continue
-		}
-		switch {
-		case f&fSpace != 0:
-			if prevSpace {
-				return false
-			}
-			prevSpace = true
-		case f&fLine != 0:
-			if prevSpace {
-				return false
-			}
-		default:
-			prevSpace = false
-		}
-	}
-	return !(o.Whitespace && prevSpace)
 }
