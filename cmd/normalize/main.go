@@ -8,8 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -34,6 +34,13 @@ extracts dateline, captions and publication time, and publishes one record
 Items it cannot parse go to the dead-letter topic with the reason in the
 wirefeed-dlq-reason header, and the stream goes on. Offsets are committed
 only after the broker acknowledged the output, so a crash loses nothing.
+
+To reprocess the raw topic (after a parser fix, say), start it with a new
+--group and a new --topic.records, and --reset-offsets earliest (or latest,
+offset:N, timestamp:RFC3339): the group is moved there before consuming;
+--reset-offsets.dry-run prints the plan per partition (committed offset,
+target, lag) and exits. A reset is refused while the group has members.
+Runbook: docs/replay.md.
 
 It serves /metrics, /healthz and /readyz on --http.addr and stops cleanly on
 SIGINT or SIGTERM: the batch in hand is finished and committed first.`
