@@ -28,10 +28,10 @@ As a service, normalize joins a consumer group on the raw topic, decodes each
 raw item (BOM, declared or guessed charset), repairs its text (mojibake,
 entities, control characters, whitespace), parses it (text dump, RSS and
 Atom, NewsML-G2, ninjs or IPTC 7901: the envelope's format hint, else
-sniffed),
-extracts dateline, captions and publication time, and publishes one record
-(pkg/record, schema v1) per item to the records topic, keyed by record ID.
-Items it cannot parse go to the dead-letter topic with the reason in the
+sniffed), extracts dateline, captions and publication time, and publishes
+one record (pkg/record, schema v1) per story to the records topic, keyed by
+record ID. Items that hold no text story (photos, packages, events) are
+counted and passed over. Items it cannot parse go to the dead-letter topic with the reason in the
 wirefeed-dlq-reason header, and the stream goes on. Offsets are committed
 only after the broker acknowledged the output, so a crash loses nothing.
 
