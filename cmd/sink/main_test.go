@@ -270,7 +270,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		{name: "prefix with slash", args: []string{"--prefix=/articles"}, wantErr: `--prefix "/articles"`},
 		{name: "zero max-records", args: []string{"--batch.max-records=0"}, wantErr: "--batch.max-records must be at least 1"},
 		{name: "bad max-age", args: []string{"--batch.max-age=60"}, wantErr: "-batch.max-age"},
-		{name: "bad compression", args: []string{"--compression=zstd"}, wantErr: `--compression "zstd"`},
+		{name: "bad compression", args: []string{"--compression=brotli"}, wantErr: `--compression "brotli"`},
 		{name: "no group", args: []string{"--group="}, wantErr: "--group is empty"},
 		{name: "positional argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
 		{name: "bad env value", env: []string{"WIREFEED_BATCH_MAX_RECORDS=lots"}, wantErr: "WIREFEED_BATCH_MAX_RECORDS"},
