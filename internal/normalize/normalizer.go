@@ -170,6 +170,9 @@ func (n *Normalizer) article(raw *record.Raw, st *story.Story) (*record.Article,
 	}
 
 	prof, known := profile.Lookup(st.URL, st.SourceID)
+	if !known && st.Provider != "" {
+		prof, known = profile.BySlug(strings.ToLower(st.Provider))
+	}
 	if !known {
 		prof, known = profile.BySlug(raw.Source)
 	}

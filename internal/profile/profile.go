@@ -37,10 +37,12 @@ type spec struct {
 	hosts, idPrefixes        []string
 }
 
-// specs are the built-in sources. Only xinhua is real; the others are the
-// fictional agencies of the demo samples, on reserved .example domains.
+// specs are the built-in sources. xinhua and dpa are real agencies (the
+// seed item and the IPTC 7901 samples); the others are the fictional
+// agencies of the demo samples, on reserved .example domains.
 var specs = []spec{
 	{"xinhua", "Xinhua", "Asia/Shanghai", "en", []string{"xinhuanet.com", "news.cn"}, []string{"XINH"}},
+	{"dpa", "dpa", "Europe/Berlin", "de", []string{"dpa.com", "dpa.de", "dpa-news.de"}, []string{"urn:newsml:dpa.com"}},
 	{"meridian", "Meridian", "Europe/London", "en", []string{"meridian-news.example"}, []string{"MRDN"}},
 	{"nordkap", "Nordkap", "Europe/Berlin", "de", []string{"nordkap.example"}, []string{"NKAP"}},
 	{"rhone-presse", "Rhône Presse", "Europe/Paris", "fr", []string{"rhone-presse.example"}, []string{"RHPR"}},
