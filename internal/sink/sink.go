@@ -1,32 +1,35 @@
 // Package sink is the last stage of wirefeed: it archives normalized records
-// in object storage, in batches, committing consumer offsets only after the
-// objects holding them are written.
+// in object storage, in batches, so that every record of the records topic
+// is in the archive exactly once, wherever the sink is stopped or killed.
 //
-// Objects are gzip-compressed newline-delimited JSON, one Article a line,
-// under PREFIX/dt=YYYY-MM-DD/source=SRC/ (dt is the UTC date of
-// published_at). An object's name holds the topic, partition and the offset
-// range of the batch it was cut from, and objects are written only if absent,
-// so a batch written again after a crash lands on the same keys instead of
-// duplicating records.
+// A partition's records are cut into batches (by count, bytes or age) and
+// each batch is written as one object per folder of the key template
+// (by default PREFIX/dt=YYYY-MM-DD/source=SRC/, dt the UTC date of
+// published_at), named after the topic, the partition and the batch's
+// offset range, in NDJSON or Parquet, gzip, zstd or uncompressed. The store
+// holds the progress of each partition (PREFIX/_state/TOPIC/pPPP.json), and
+// a flush is: state "pending" with the batch's range and keys; the objects,
+// written only if absent; a manifest per date; state "done" with the next
+// offset; then the consumer group commit. A restarted sink reads the state,
+// skips what is archived, and writes a pending batch again exactly. The
+// protocol and why each crash point is safe: docs/sink.md.
 package sink
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
-	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/azureblob" // azblob:// URLs
 	_ "gocloud.dev/blob/fileblob"  // file:// URLs
 	_ "gocloud.dev/blob/gcsblob"   // gs:// URLs
 	_ "gocloud.dev/blob/s3blob"    // s3:// URLs
-	"gocloud.dev/gcerrors"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wirefeed/wirefeed/internal/kafka"
@@ -45,54 +48,83 @@ type metrics struct {
 	retries  prometheus.Counter
 	buffered prometheus.Gauge
 	latency  prometheus.Histogram
+	loads    *prometheus.CounterVec
+	fenced   prometheus.Counter
+	gaps     prometheus.Counter
+	orphans  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_records_total",
-			Help: "Records taken from the records topic, by result (archived, dead_letter).",
+			Help: "Records taken from the records topic, by result (archived; dead_letter; already_archived: fetched again after a restart or rebalance and skipped, the store holding them already).",
 		}, []string{"result"}),
 		objects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_objects_total",
-			Help: "Objects written to the store, by result (written; exists: already written before a restart).",
+			Help: "Data objects written to the store, by result (written; exists: written before a restart, found when writing a pending batch again).",
 		}, []string{"result"}),
 		bytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wirefeed_sink_written_bytes_total",
-			Help: "Bytes written to the store (compressed).",
+			Help: "Bytes of data objects written to the store (as stored, compressed).",
 		}),
 		flushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_flushes_total",
-			Help: "Batches flushed, by reason (records, bytes, age, shutdown).",
+			Help: "Batches flushed, by reason (records, bytes, age, memory: the batches together held --batch.max-buffered-bytes, shutdown, recovery: a pending batch written again).",
 		}, []string{"reason"}),
 		upload: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "wirefeed_sink_upload_duration_seconds",
-			Help:    "Time to write one object to the store.",
+			Help:    "Time to encode and write one data object to the store, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14),
 		}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wirefeed_sink_upload_retries_total",
-			Help: "Object writes that failed and were retried.",
+			Help: "Store operations (objects, manifests, state) that failed and were retried.",
 		}),
 		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "wirefeed_sink_buffered_bytes",
-			Help: "Uncompressed bytes of records held in batches, not yet written.",
+			Help: "Bytes of record JSON held in batches, not yet written.",
 		}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "wirefeed_sink_end_to_end_latency_seconds",
-			Help:    "From ingest receiving an item to its record being archived.",
+			Help:    "From ingest receiving an item (ingested_at) to its record being archived.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16),
 		}),
+		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wirefeed_sink_partition_loads_total",
+			Help: "Partition states read from the store, by reason (assigned: first message of a partition; offset_jump: a message not following the last one, after a rebalance).",
+		}, []string{"reason"}),
+		fenced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wirefeed_sink_fenced_total",
+			Help: "State writes refused because another sink changed the partition's state; the sink then drops its batches and consumes again.",
+		}),
+		gaps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wirefeed_sink_offset_gap_records_total",
+			Help: "Offsets passed over without being fetched: the partition's next message was beyond the archived state (records deleted by retention, or the group moved forward).",
+		}),
+		orphans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wirefeed_sink_orphans_removed_total",
+			Help: "Leftovers of killed writes removed, by reason (temp_file, multipart_upload, stale_key: an object of a pending batch that the current configuration names otherwise).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.records, m.objects, m.bytes, m.flushes, m.upload, m.retries, m.buffered, m.latency)
+	reg.MustRegister(m.records, m.objects, m.bytes, m.flushes, m.upload, m.retries, m.buffered, m.latency,
+		m.loads, m.fenced, m.gaps, m.orphans)
 	return m
 }
 
-// Run runs the stage until ctx is done.
+// Run runs the stage until ctx is done. With --reset-offsets it first moves
+// the consumer group, or only prints the plan and returns.
 func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Registry) error {
+	if stop, err := cfg.Reset.Apply(ctx, &cfg.Kafka, cfg.Group, cfg.RecordsTopic, log); err != nil || stop {
+		return err
+	}
+	tmpl, err := parseTemplate(cfg.keyTemplate())
+	if err != nil {
+		return err
+	}
 	health := telemetry.NewHealth("kafka", "consumer-lag")
 	m := newMetrics(reg)
-	bucket, err := blob.OpenBucket(ctx, cfg.Bucket)
+	bucket, err := openBucket(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("open bucket %s: %w", redact(cfg.Bucket), err)
 	}
@@ -108,75 +140,123 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 		lag := kafka.NewLagMonitor(&cfg.Kafka, stage, cfg.Group, cfg.RecordsTopic, cfg.LagInterval, reg, log,
 			func(err error) { health.Set("consumer-lag", err) })
 		g.Go(func() error { return lag.Run(gctx) })
-		s := &sinker{cfg: cfg, bucket: bucket, m: m, log: log.With(zap.String("component", "sink")),
-			dlq:     kafka.NewWriter(&cfg.Kafka, cfg.DeadLetterTopic, log),
-			batches: map[int]*batch{}}
-		defer s.dlq.Close()
-		c := kafka.NewConsumer(&cfg.Kafka, cfg.Group, cfg.RecordsTopic, log)
-		defer c.Close()
-		return s.run(gctx, c)
+		dlq := kafka.NewWriter(&cfg.Kafka, cfg.DeadLetterTopic, log)
+		defer dlq.Close()
+		st := &store{bucket: bucket, states: newStateStore(bucket, bucketName(cfg.Bucket)), janitor: newJanitor(bucket, cfg.Bucket),
+			m: m, log: log.With(zap.String("component", "store")), partSize: cfg.partSize(), concurrency: cfg.uploadConcurrency()}
+		for {
+			s, err := newSinker(cfg, tmpl, st, dlq, m, log.With(zap.String("component", "sink")))
+			if err != nil {
+				return err
+			}
+			c := kafka.NewConsumer(&cfg.Kafka, cfg.Group, cfg.RecordsTopic, log)
+			err = s.run(gctx, c)
+			c.Close()
+			if !errors.Is(err, errFenced) || gctx.Err() != nil {
+				return err
+			}
+			// Another sink moved one of our partitions on: what we hold is
+			// stale. Leave the group and join again; the batches dropped
+			// were not committed, so they are fetched again.
+			m.fenced.Inc()
+			m.buffered.Set(0)
+			log.Warn("fenced: a partition's state was changed by another sink; consuming again", zap.Error(err))
+		}
 	})
 	return g.Wait()
 }
 
 // line is one record of a batch, encoded, with where it goes.
 type line struct {
-	json   []byte
-	dt     string
-	source string
+	json      []byte
+	offset    int64
+	date      string
+	source    string
+	published time.Time
+	ingested  time.Time
 }
 
 // batch holds the records of one partition not yet written.
 type batch struct {
 	partition int
+	first     int64 // offset of the first message
+	last      int64 // offset of the last message
 	lines     []line
 	bytes     int
-	first     kafka.Message // first and last message of the batch
-	last      kafka.Message
 	started   time.Time
-	ingested  []time.Time
+}
+
+// partition is the sink's view of one partition of the records topic.
+type partition struct {
+	id      int
+	key     string // of its state object
+	state   State
+	version string // of state in the store; "" when there is none
+	expect  int64  // offset of the message that must come next
+	batch   *batch
+	// pending is a batch found cut but not finished in the store: it is
+	// rebuilt exactly, up to its last offset, whatever the batch limits.
+	pending *Pending
+	// caughtUp is set once the group's offset was committed up to the
+	// state's next offset after records already archived were skipped.
+	caughtUp bool
 }
 
 type sinker struct {
-	cfg     Config
-	bucket  *blob.Bucket
-	dlq     *kafka.Writer
-	m       *metrics
-	log     *zap.Logger
-	batches map[int]*batch
-	total   int // buffered bytes over all batches
+	cfg   Config
+	tmpl  template
+	ext   string
+	topic string
+	enc   *encoder
+	store *store
+	dlq   *kafka.Writer
+	m     *metrics
+	log   *zap.Logger
+	parts map[int]*partition
+	total int // buffered bytes over all batches
+}
+
+func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metrics, log *zap.Logger) (*sinker, error) {
+	enc, err := newEncoder(cfg.format(), cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	st.hook = cfg.storeHook
+	return &sinker{cfg: cfg, tmpl: tmpl, ext: extension(cfg.format(), cfg.Compression), topic: cfg.RecordsTopic,
+		enc: enc, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}}, nil
 }
 
 // run fetches and batches until ctx is done. Stop order on shutdown: stop
-// fetching, flush every batch in hand (bounded by --shutdown.drain), commit
-// their offsets, return so that the caller closes the reader.
+// fetching, flush every batch in hand (bounded by --shutdown.drain) and
+// commit it, return so that the caller closes the reader. A pending batch
+// not yet rebuilt in full is left to the next start.
 func (s *sinker) run(ctx context.Context, c *kafka.Consumer) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(s.cfg.Drain, cancelWork) })
 	defer stopDrain()
 
-	in := make(chan kafka.Message, 256)
+	// Memory: this channel, kafka-go's queue (100 messages) and one fetch
+	// per assigned partition (--kafka.max-message-bytes) on the way in; the
+	// batches (--batch.max-bytes each, --batch.max-buffered-bytes in all);
+	// one object's upload buffers on the way out. See docs/sink.md.
+	in := make(chan kafka.Message, 64)
 	fetchErr := make(chan error, 1)
-	go func() { fetchErr <- c.Fetch(ctx, in) }()
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	go func() { fetchErr <- c.Fetch(fetchCtx, in) }()
 	tick := time.NewTicker(min(time.Second, s.cfg.MaxAge/4+time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {
 		case msg := <-in:
-			reason, err := s.add(work, msg)
-			if err != nil {
+			if err := s.take(work, c, msg); err != nil {
 				return err
-			}
-			if reason != "" {
-				if err := s.flush(work, c, s.batches[msg.Partition], reason); err != nil {
-					return err
-				}
 			}
 		case now := <-tick.C:
 			for _, p := range s.partitions() {
-				if b := s.batches[p]; now.Sub(b.started) >= s.cfg.MaxAge {
-					if err := s.flush(work, c, b, "age"); err != nil {
+				if b := p.batch; b != nil && p.pending == nil && now.Sub(b.started) >= s.cfg.MaxAge {
+					if err := s.flush(work, c, p, "age"); err != nil {
 						return err
 					}
 				}
@@ -188,7 +268,18 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) error {
 			fetchErr = nil
 		case <-ctx.Done():
 			for _, p := range s.partitions() {
-				if err := s.flush(work, c, s.batches[p], "shutdown"); err != nil {
+				if p.batch == nil || p.pending != nil {
+					continue
+				}
+				err := s.flush(work, c, p, "shutdown")
+				if errors.Is(err, errFenced) {
+					// Another sink has the partition now: what we hold is
+					// its to write.
+					s.m.fenced.Inc()
+					s.log.Warn("fenced on shutdown; batch left to the partition's new owner", zap.Int("partition", p.id))
+					continue
+				}
+				if err != nil {
 					return fmt.Errorf("flush on shutdown: %w", err)
 				}
 			}
@@ -197,25 +288,170 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) error {
 	}
 }
 
-func (s *sinker) partitions() []int {
-	ps := make([]int, 0, len(s.batches))
-	for p := range s.batches {
+func (s *sinker) partitions() []*partition {
+	ps := make([]*partition, 0, len(s.parts))
+	for _, p := range s.parts {
 		ps = append(ps, p)
 	}
-	sort.Ints(ps)
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
 	return ps
 }
 
-// add puts a record into its partition's batch and returns why the batch
-// must be flushed now, if it must. A record that is not a valid Article is
-// dead-lettered, and its offset still advances with the batch.
-func (s *sinker) add(ctx context.Context, msg kafka.Message) (flush string, err error) {
-	b := s.batches[msg.Partition]
-	if b == nil {
-		b = &batch{partition: msg.Partition, first: msg, started: time.Now()}
-		s.batches[msg.Partition] = b
+// take handles one fetched message.
+func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message) error {
+	p := s.parts[msg.Partition]
+	if p == nil || msg.Offset != p.expect {
+		reason := "assigned"
+		if p != nil {
+			// kafka-go tells nothing of rebalances: a partition taken away
+			// and given back restarts at the committed offset, which is how
+			// it shows. Whatever we hold for it may be stale.
+			reason = "offset_jump"
+			s.log.Info("partition offsets jumped; reading its state again", zap.Int("partition", msg.Partition),
+				zap.Int64("expected", p.expect), zap.Int64("offset", msg.Offset))
+		}
+		var err error
+		if p, err = s.load(ctx, msg.Partition, reason); err != nil {
+			return err
+		}
 	}
-	b.last = msg
+	p.expect = msg.Offset + 1
+	if msg.Offset < p.state.NextOffset {
+		s.m.records.WithLabelValues("already_archived").Inc()
+		if !p.caughtUp {
+			// The group's offset lags the store (a crash between the state
+			// write and the commit): bring it level, once.
+			if err := c.Commit(ctx, kafka.Message{Topic: s.topic, Partition: p.id, Offset: p.state.NextOffset - 1}); err != nil {
+				return err
+			}
+			p.caughtUp = true
+		}
+		return nil
+	}
+	if p.batch == nil {
+		if err := s.begin(ctx, p, msg); err != nil {
+			return err
+		}
+	}
+	if p.pending != nil && msg.Offset > p.pending.Last {
+		// Offsets may have holes (compaction, transaction markers): the
+		// pending batch ended before this message.
+		if err := s.flush(ctx, c, p, "recovery"); err != nil {
+			return err
+		}
+		if err := s.begin(ctx, p, msg); err != nil {
+			return err
+		}
+	}
+	if err := s.add(ctx, p.batch, msg); err != nil {
+		return err
+	}
+	reason := ""
+	switch {
+	case p.pending != nil:
+		if msg.Offset == p.pending.Last {
+			reason = "recovery"
+		}
+	case len(p.batch.lines) >= s.cfg.MaxRecords:
+		reason = "records"
+	case p.batch.bytes >= s.cfg.MaxBytes:
+		reason = "bytes"
+	}
+	if reason != "" {
+		return s.flush(ctx, c, p, reason)
+	}
+	if s.cfg.MaxBuffered > 0 && s.total > s.cfg.MaxBuffered {
+		var largest *partition
+		for _, q := range s.partitions() {
+			if q.batch != nil && q.pending == nil && (largest == nil || q.batch.bytes > largest.batch.bytes) {
+				largest = q
+			}
+		}
+		if largest != nil {
+			return s.flush(ctx, c, largest, "memory")
+		}
+	}
+	return nil
+}
+
+// load reads a partition's state from the store, dropping whatever was
+// held for it.
+func (s *sinker) load(ctx context.Context, id int, reason string) (*partition, error) {
+	if old := s.parts[id]; old != nil && old.batch != nil {
+		s.drop(old)
+	}
+	key := stateKey(s.cfg.Prefix, s.topic, id)
+	st, version, err := s.store.loadState(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	p := &partition{id: id, key: key, version: version, state: State{Topic: s.topic, Partition: id, NextOffset: -1}}
+	if st != nil {
+		p.state = *st
+		p.pending = st.Pending
+	}
+	s.parts[id] = p
+	s.m.loads.WithLabelValues(reason).Inc()
+	fields := []zap.Field{zap.String("topic", s.topic), zap.Int("partition", id), zap.Int64("next_offset", p.state.NextOffset), zap.String("reason", reason)}
+	if p.pending != nil {
+		fields = append(fields, zap.Int64("pending_first", p.pending.First), zap.Int64("pending_last", p.pending.Last), zap.Int("pending_keys", len(p.pending.Keys)))
+	}
+	s.log.Info("partition state loaded", fields...)
+	return p, nil
+}
+
+// drop forgets a partition's batch, unwritten and uncommitted: its records
+// are fetched again.
+func (s *sinker) drop(p *partition) {
+	s.total -= p.batch.bytes
+	s.m.buffered.Set(float64(s.total))
+	p.batch = nil
+}
+
+// begin starts a batch at msg.
+func (s *sinker) begin(ctx context.Context, p *partition, msg kafka.Message) error {
+	switch {
+	case p.pending != nil && msg.Offset != p.pending.First:
+		// The pending batch's first records are gone from the topic
+		// (retention): it cannot be written again as it was. Its objects
+		// were never complete (no manifest or state said so): remove them.
+		s.log.Error("pending batch cannot be rebuilt: its first offsets are no longer in the topic; removing its objects",
+			zap.Int("partition", p.id), zap.Int64("pending_first", p.pending.First), zap.Int64("offset", msg.Offset))
+		if err := s.abandon(ctx, p); err != nil {
+			return err
+		}
+		s.m.gaps.Add(float64(msg.Offset - p.state.NextOffset))
+	case p.pending == nil && p.state.NextOffset >= 0 && msg.Offset > p.state.NextOffset:
+		s.log.Warn("offsets passed over: the partition's next message is beyond what is archived", zap.Int("partition", p.id),
+			zap.Int64("next_offset", p.state.NextOffset), zap.Int64("offset", msg.Offset))
+		s.m.gaps.Add(float64(msg.Offset - p.state.NextOffset))
+	}
+	p.batch = &batch{partition: p.id, first: msg.Offset, last: msg.Offset, started: time.Now()}
+	return nil
+}
+
+// abandon removes the objects of a pending batch that cannot be rebuilt
+// and clears it from the state.
+func (s *sinker) abandon(ctx context.Context, p *partition) error {
+	for _, k := range p.pending.Keys {
+		if err := s.store.remove(ctx, k); err != nil {
+			return err
+		}
+		s.m.orphans.WithLabelValues("stale_key").Inc()
+	}
+	next := p.state
+	next.Pending = nil
+	if err := s.saveState(ctx, p, next); err != nil {
+		return err
+	}
+	p.pending = nil
+	return nil
+}
+
+// add puts a record into the batch. A record that is not a valid Article is
+// dead-lettered, and its offset still advances with the batch.
+func (s *sinker) add(ctx context.Context, b *batch, msg kafka.Message) error {
+	b.last = msg.Offset
 	a, derr := record.Unmarshal(msg.Value)
 	if derr == nil {
 		derr = a.Validate()
@@ -224,128 +460,240 @@ func (s *sinker) add(ctx context.Context, msg kafka.Message) (flush string, err 
 		s.log.Warn("record dead-lettered", zap.Int("partition", msg.Partition), zap.Int64("offset", msg.Offset), zap.Error(derr))
 		dl := kafka.DeadLetter(msg, stage, "bad_record", derr, time.Now())
 		if err := s.dlq.Write(ctx, nil, dl); err != nil {
-			return "", err
+			return err
 		}
 		s.m.records.WithLabelValues("dead_letter").Inc()
-		return "", nil
+		return nil
 	}
 	day := a.PublishedAt
 	if day.IsZero() {
 		day = a.NormalizedAt
 	}
-	b.lines = append(b.lines, line{json: msg.Value, dt: day.UTC().Format(time.DateOnly), source: a.Source})
+	b.lines = append(b.lines, line{json: msg.Value, offset: msg.Offset, date: day.UTC().Format(time.DateOnly),
+		source: safeSegment(a.Source), published: a.PublishedAt, ingested: a.IngestedAt})
 	b.bytes += len(msg.Value) + 1
 	s.total += len(msg.Value) + 1
 	s.m.buffered.Set(float64(s.total))
-	if !a.IngestedAt.IsZero() {
-		b.ingested = append(b.ingested, a.IngestedAt)
-	}
-	switch {
-	case len(b.lines) >= s.cfg.MaxRecords:
-		return "records", nil
-	case b.bytes >= s.cfg.MaxBytes:
-		return "bytes", nil
-	}
-	return "", nil
-}
-
-// flush writes a batch's objects, one per date and source, then commits the
-// batch's last offset.
-func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, b *batch, reason string) error {
-	groups := map[[2]string][]line{}
-	for _, l := range b.lines {
-		k := [2]string{l.dt, l.source}
-		groups[k] = append(groups[k], l)
-	}
-	keys := make([][2]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
-	for _, k := range keys {
-		key := s.objectKey(k[0], k[1], b)
-		if err := s.write(ctx, key, groups[k]); err != nil {
-			return err
-		}
-	}
-	if err := c.Commit(ctx, b.last); err != nil {
-		return err
-	}
-	now := time.Now()
-	for _, t := range b.ingested {
-		s.m.latency.Observe(now.Sub(t).Seconds())
-	}
-	s.m.records.WithLabelValues("archived").Add(float64(len(b.lines)))
-	s.m.flushes.WithLabelValues(reason).Inc()
-	s.total -= b.bytes
-	s.m.buffered.Set(float64(s.total))
-	delete(s.batches, b.partition)
-	s.log.Debug("batch flushed", zap.Int("partition", b.partition), zap.Int64("first_offset", b.first.Offset),
-		zap.Int64("last_offset", b.last.Offset), zap.Int("records", len(b.lines)), zap.String("reason", reason))
 	return nil
 }
 
-// objectKey names an object after the batch it was cut from, so the same
-// batch always maps to the same keys.
-func (s *sinker) objectKey(dt, source string, b *batch) string {
-	ext := ".ndjson"
-	if s.cfg.Compression == "gzip" {
-		ext += ".gz"
-	}
-	return fmt.Sprintf("%s/dt=%s/source=%s/%s-p%03d-%020d-%020d%s", s.cfg.Prefix, dt, source,
-		b.first.Topic, b.partition, b.first.Offset, b.last.Offset, ext)
+// object is one data object of a batch.
+type object struct {
+	key   string
+	date  string
+	lines []line
 }
 
-// write writes one object if it does not exist yet, retrying with backoff
-// until it succeeds or ctx ends.
-func (s *sinker) write(ctx context.Context, key string, lines []line) error {
-	var buf bytes.Buffer
-	var w interface {
-		Write([]byte) (int, error)
-	} = &buf
-	var zw *gzip.Writer
-	if s.cfg.Compression == "gzip" {
-		zw = gzip.NewWriter(&buf)
-		w = zw
+// cut groups a batch's records into objects, one per folder of the key
+// template, named after the batch: the same records always give the same
+// objects and keys.
+func (s *sinker) cut(b *batch, first, last int64) []object {
+	name := batchName(s.topic, b.partition, first, last) + s.ext
+	byKey := map[string]*object{}
+	var keys []string
+	for _, l := range b.lines {
+		key := s.tmpl.dir(s.cfg.Prefix, l.date, l.source, s.topic, b.partition) + name
+		o := byKey[key]
+		if o == nil {
+			o = &object{key: key, date: l.date}
+			byKey[key] = o
+			keys = append(keys, key)
+		}
+		o.lines = append(o.lines, l)
 	}
-	for _, l := range lines {
-		w.Write(l.json)
-		w.Write([]byte{'\n'})
+	sort.Strings(keys)
+	out := make([]object, len(keys))
+	for i, k := range keys {
+		out[i] = *byKey[k]
 	}
-	if zw != nil {
-		zw.Close()
+	return out
+}
+
+// flush writes a batch with the protocol of docs/sink.md, then commits it.
+func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, p *partition, reason string) error {
+	b := p.batch
+	first, last := b.first, b.last
+	if p.pending != nil {
+		first, last = p.pending.First, p.pending.Last
 	}
-	backoff := 200 * time.Millisecond
-	for {
+	objs := s.cut(b, first, last)
+	name := batchName(s.topic, p.id, first, last)
+	dates := map[string][]int{}
+	var keys []string
+	for i, o := range objs {
+		dates[o.date] = append(dates[o.date], i)
+		keys = append(keys, o.key)
+	}
+	for d := range dates {
+		keys = append(keys, manifestKey(s.cfg.Prefix, d, name))
+	}
+	sort.Strings(keys)
+
+	// Keys of a pending batch that this configuration names otherwise
+	// (--key-template, --format or --compression changed in between).
+	var stale []string
+	if p.pending != nil {
+		for _, k := range p.pending.Keys {
+			if _, found := slices.BinarySearch(keys, k); !found {
+				stale = append(stale, k)
+			}
+		}
+	}
+	if len(keys) > 0 {
+		pend := &Pending{First: first, Last: last, Keys: append(slices.Clone(keys), stale...)}
+		sort.Strings(pend.Keys)
+		// (a) The batch's range and keys, before any of its objects.
+		if p.pending == nil || !slices.Equal(p.pending.Keys, pend.Keys) {
+			next := p.state
+			next.NextOffset = first
+			next.Pending = pend
+			if err := s.hook("state.pending", p.key); err != nil {
+				return err
+			}
+			if err := s.saveState(ctx, p, next); err != nil {
+				return err
+			}
+		}
+	}
+	// (b) The objects, only if absent: after a crash, the same keys.
+	recovering := p.pending != nil
+	sizes := make([]int64, len(objs))
+	for i, o := range objs {
+		if err := s.hook("object", o.key); err != nil {
+			return err
+		}
 		start := time.Now()
-		err := s.bucket.WriteAll(ctx, key, buf.Bytes(), &blob.WriterOptions{
-			ContentType: "application/x-ndjson",
-			IfNotExist:  true,
-			Metadata:    map[string]string{"records": strconv.Itoa(len(lines)), "schema-version": strconv.Itoa(record.SchemaVersion)},
-		})
-		switch {
-		case err == nil:
-			s.m.upload.Observe(time.Since(start).Seconds())
-			s.m.objects.WithLabelValues("written").Inc()
-			s.m.bytes.Add(float64(buf.Len()))
-			return nil
-		case gcerrors.Code(err) == gcerrors.FailedPrecondition:
-			// Written before a crash or rebalance: same batch, same key.
+		size, existed, err := s.store.writeObject(ctx, o.key, s.enc.contentType(), recovering, s.metadata(o),
+			func(w io.Writer) error { return s.enc.encode(w, o.lines) })
+		if err != nil {
+			return err
+		}
+		sizes[i] = size
+		if existed {
 			s.m.objects.WithLabelValues("exists").Inc()
-			s.log.Info("object exists already; not written again", zap.String("key", key))
-			return nil
-		case ctx.Err() != nil:
-			return fmt.Errorf("write %s: %w", key, err)
+			s.log.Info("object exists already; not written again", zap.String("key", o.key))
+		} else {
+			s.m.objects.WithLabelValues("written").Inc()
+			s.m.bytes.Add(float64(size))
+			s.m.upload.Observe(time.Since(start).Seconds())
 		}
-		s.m.retries.Inc()
-		s.log.Warn("object write failed; retrying", zap.String("key", key), zap.Duration("backoff", backoff), zap.Error(err))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("write %s: %w", key, err)
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
+	// (b') One manifest per date, after its objects.
+	ds := make([]string, 0, len(dates))
+	for d := range dates {
+		ds = append(ds, d)
+	}
+	sort.Strings(ds)
+	for _, d := range ds {
+		mf := Manifest{ManifestVersion: ManifestVersion, Topic: s.topic, Partition: p.id, FirstOffset: first, LastOffset: last, Date: d}
+		for _, i := range dates[d] {
+			mo := s.describe(objs[i], sizes[i])
+			mf.Records += mo.Records
+			mf.Objects = append(mf.Objects, mo)
+		}
+		key := manifestKey(s.cfg.Prefix, d, name)
+		if err := s.hook("manifest", key); err != nil {
+			return err
+		}
+		if err := s.store.writeJSON(ctx, key, mf); err != nil {
+			return err
+		}
+	}
+	// A batch written again: what the killed writer may have left.
+	if recovering {
+		for _, k := range stale {
+			if err := s.store.remove(ctx, k); err != nil {
+				return err
+			}
+			s.m.orphans.WithLabelValues("stale_key").Inc()
+		}
+		for _, k := range p.pending.Keys {
+			if err := s.store.cleanOrphans(ctx, k); err != nil {
+				return err
+			}
+		}
+	}
+	// (c) The batch is archived: the partition moves on.
+	next := p.state
+	next.NextOffset = last + 1
+	next.Pending = nil
+	for _, l := range b.lines {
+		if l.ingested.After(next.MaxIngestedAt) {
+			next.MaxIngestedAt = l.ingested.UTC()
+		}
+	}
+	if err := s.hook("state.done", p.key); err != nil {
+		return err
+	}
+	if err := s.saveState(ctx, p, next); err != nil {
+		return err
+	}
+	// (d) The group's offset: only where to fetch from next; the state
+	// above is what says what is archived.
+	if err := s.hook("commit", ""); err != nil {
+		return err
+	}
+	if err := c.Commit(ctx, kafka.Message{Topic: s.topic, Partition: p.id, Offset: last}); err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, l := range b.lines {
+		if !l.ingested.IsZero() {
+			s.m.latency.Observe(now.Sub(l.ingested).Seconds())
+		}
+	}
+	s.m.records.WithLabelValues("archived").Add(float64(len(b.lines)))
+	s.m.flushes.WithLabelValues(reason).Inc()
+	s.drop(p)
+	p.pending = nil
+	s.log.Debug("batch flushed", zap.Int("partition", p.id), zap.Int64("first_offset", first),
+		zap.Int64("last_offset", last), zap.Int("records", len(b.lines)), zap.Int("objects", len(objs)), zap.String("reason", reason))
+	return nil
+}
+
+func (s *sinker) hook(point, key string) error {
+	if s.store.hook == nil {
+		return nil
+	}
+	return s.store.hook(point, key)
+}
+
+// saveState writes a partition's state, conditional on the version read or
+// written last.
+func (s *sinker) saveState(ctx context.Context, p *partition, st State) error {
+	st.Topic, st.Partition, st.UpdatedAt = s.topic, p.id, time.Now().UTC()
+	version, err := s.store.saveState(ctx, p.key, &st, p.version)
+	if err != nil {
+		return err
+	}
+	p.state, p.version = st, version
+	return nil
+}
+
+func (s *sinker) metadata(o object) map[string]string {
+	return map[string]string{"records": fmt.Sprint(len(o.lines)), "schema-version": fmt.Sprint(record.SchemaVersion)}
+}
+
+// describe is an object's manifest entry.
+func (s *sinker) describe(o object, size int64) ManifestObject {
+	mo := ManifestObject{Key: o.key, Format: s.cfg.format(), Compression: s.cfg.Compression, Records: len(o.lines), Bytes: size,
+		FirstOffset: o.lines[0].offset, LastOffset: o.lines[0].offset}
+	for _, l := range o.lines {
+		mo.FirstOffset, mo.LastOffset = min(mo.FirstOffset, l.offset), max(mo.LastOffset, l.offset)
+		if !l.published.IsZero() {
+			pub := l.published.UTC()
+			if mo.MinPublishedAt.IsZero() || pub.Before(mo.MinPublishedAt) {
+				mo.MinPublishedAt = pub
+			}
+			if pub.After(mo.MaxPublishedAt) {
+				mo.MaxPublishedAt = pub
+			}
+		}
+		if l.ingested.After(mo.MaxIngestedAt) {
+			mo.MaxIngestedAt = l.ingested.UTC()
+		}
+	}
+	return mo
 }
 
 // redact drops the query of a bucket URL for logs and errors.
