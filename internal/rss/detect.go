@@ -24,12 +24,12 @@ const minDetectScore = 0.6
 // that say nothing about their encoding. It returns the charset's name
 // and the decoded text, or ok false to keep windows-1252.
 //
-// Latin-script text is left alone: when most non-ASCII bytes, read as
-// windows-1252, are letters inside words that also have ASCII letters
-// ("Notícias"), the text is windows-1252 (or close enough; a Latin-2 feed
-// without a declaration is beyond this guess). Otherwise each candidate is
-// scored from 0 to 1 on the first detectSample bytes:
+// Each charset is scored from 0 to 1 on the first detectSample bytes:
 //
+//   - windows-1252 scores the share of non-ASCII letters that stand in
+//     words with ASCII letters, as accented letters do in Latin-script
+//     text ("Notícias"); see latinShare. (A Latin-2 feed without a
+//     declaration is beyond this guess: it reads as windows-1252.)
 //   - A multi-byte charset (EUC-KR, EUC-JP, Shift_JIS, GBK, Big5) scores 0
 //     if any sequence is invalid or decodes to a private-use character;
 //     otherwise its score is the share of characters in the charset's
@@ -39,21 +39,22 @@ const minDetectScore = 0.6
 //     or the score is halved.
 //   - A single-byte charset (windows-1251, KOI8-R, windows-1253,
 //     windows-1255, windows-874) scores the share of its script's letters
-//     among the non-ASCII characters, times, for Cyrillic and Greek, the
-//     share of words cased as words are (lower, Title or UPPER), times how
-//     well the letters fit the language's ten commonest.
+//     among the non-ASCII characters (letters glued to ASCII letters do
+//     not count: these scripts do not mix so), times, for Cyrillic and
+//     Greek, the share of words cased as words are (lower, Title or
+//     UPPER) and a penalty when fewer than half the letters are lower
+//     case, times how well the letters fit the language's ten commonest.
 //
-// The best score wins if it reaches minDetectScore; ties go to the earlier
-// candidate, so Korean text, which is also valid GBK, reads as EUC-KR.
+// Another charset replaces windows-1252 if it scores higher and at least
+// minDetectScore; among equal scores the earlier candidate wins, so
+// Korean text, which is also valid GBK, reads as EUC-KR.
 func detectLegacy(b []byte) (name, text string, ok bool) {
 	sample := b
 	if len(sample) > detectSample {
 		sample = sample[:detectSample]
 	}
-	if latinShare(sample) >= 0.5 {
-		return "", "", false
-	}
-	best, bestScore := -1, 0.0
+	// windows-1252 holds unless another charset reads better.
+	best, bestScore := -1, latinShare(sample)
 	for i, c := range candidates {
 		var score float64
 		if c.single != nil {
@@ -176,7 +177,7 @@ type singleByte struct {
 const expectedCommon = 0.45
 
 func (s *singleByte) score(sample []byte) float64 {
-	var letters, other, common, words, goodWords int
+	var letters, lower, other, common, words, goodWords int
 	var word []rune
 	endWord := func() {
 		if len(word) > 0 {
@@ -187,17 +188,24 @@ func (s *singleByte) score(sample []byte) float64 {
 			word = word[:0]
 		}
 	}
-	for _, c := range sample {
+	for i, c := range sample {
 		if c < utf8.RuneSelf {
 			endWord()
 			continue
 		}
 		r := s.cm.DecodeByte(c)
+		glued := i > 0 && isASCIILetter(sample[i-1]) || i+1 < len(sample) && isASCIILetter(sample[i+1])
 		switch {
+		case glued && unicode.IsLetter(r):
+			other++
+			endWord()
 		case unicode.Is(s.script, r):
 			letters++
 			if s.common != "" && strings.ContainsRune(s.common, unicode.ToLower(r)) {
 				common++
+			}
+			if unicode.IsLower(r) {
+				lower++
 			}
 			if unicode.IsLetter(r) {
 				word = append(word, r)
@@ -218,6 +226,11 @@ func (s *singleByte) score(sample []byte) float64 {
 	score := float64(letters) / float64(letters+other)
 	if s.cased && words > 0 {
 		score *= float64(goodWords) / float64(words)
+		// Text is mostly lower case; a reading that is all capitals is
+		// likely the wrong one.
+		if f := 0.5 + float64(lower)/float64(letters); f < 1 {
+			score *= f
+		}
 	}
 	if s.common != "" {
 		if fit := float64(common) / float64(letters) / expectedCommon; fit < 1 {
@@ -244,39 +257,56 @@ func wellCased(w []rune) bool {
 	return false
 }
 
-// latinShare is the share of non-ASCII bytes that, read as windows-1252,
-// are letters in a word that also has an ASCII letter.
+// latinShare is the share of the non-ASCII bytes that, read as
+// windows-1252, are letters in a word that also has an ASCII letter
+// ("notícias", not "Ïðàâî"), among all non-ASCII bytes but common
+// punctuation and symbols (see latinNeutral) and one-letter words ("à",
+// "é").
 func latinShare(sample []byte) float64 {
-	high, latin := 0, 0
+	counted, latin := 0, 0
 	for i := 0; i < len(sample); {
 		// One word: a run of ASCII letters and non-ASCII bytes.
-		j, hasASCII, n := i, false, 0
+		j, hasASCII := i, false
 		for j < len(sample) && (sample[j] >= utf8.RuneSelf || isASCIILetter(sample[j])) {
-			if sample[j] >= utf8.RuneSelf {
-				n++
-			} else {
-				hasASCII = true
-			}
+			hasASCII = hasASCII || sample[j] < utf8.RuneSelf
 			j++
 		}
 		if j == i {
 			i++
 			continue
 		}
-		high += n
-		if hasASCII {
+		if j-i > 1 {
 			for _, c := range sample[i:j] {
-				if c >= utf8.RuneSelf && unicode.IsLetter(charmap.Windows1252.DecodeByte(c)) {
+				if c < utf8.RuneSelf || latinNeutral(c) {
+					continue
+				}
+				counted++
+				if hasASCII && unicode.IsLetter(charmap.Windows1252.DecodeByte(c)) {
 					latin++
 				}
 			}
 		}
 		i = j
 	}
-	if high == 0 {
+	if counted == 0 {
 		return 1
 	}
-	return float64(latin) / float64(high)
+	return float64(latin) / float64(counted)
+}
+
+// latinNeutral reports whether windows-1252 byte c is punctuation or a
+// symbol that Latin-script text uses on its own or next to words:
+// € ‚ „ … ‹ ‘ ’ “ ” • – — › no-break space ¡ £ § © ª « soft hyphen ® ° ± ² ³ ´ ·
+// º » ¼ ½ ¾ ¿. Rarer symbols (¤ ¥ ¦ ¨ ¬ ¯ ¶ ¸ ¹ and the like) count
+// against Latin: legacy CJK text read as windows-1252 is full of them.
+func latinNeutral(c byte) bool {
+	switch c {
+	case 0x80, 0x82, 0x84, 0x85, 0x8B, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x9B,
+		0xA0, 0xA1, 0xA3, 0xA7, 0xA9, 0xAA, 0xAB, 0xAD, 0xAE,
+		0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB7, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF:
+		return true
+	}
+	return false
 }
 
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }

@@ -286,6 +286,10 @@ func TestCharsets(t *testing.T) {
 		{"http media type without charset", enc(charmap.Windows1251, feed(`<?xml version="1.0" encoding="windows-1251"?>`, ru)), "text/xml", ru, []string{"charset:windows-1251"}},
 		{"undeclared koi8-r", enc(charmap.KOI8R, feed("", ru)), "", ru, []string{"charset:detected:koi8-r"}},
 		{"undeclared windows-1251", enc(charmap.Windows1251, feed("", ru)), "", ru, []string{"charset:detected:windows-1251"}},
+		{"undeclared windows-1251 with latin words", enc(charmap.Windows1251, feed("", "Компания Apple представила новый iPhone в Москве")), "", "Компания Apple представила новый iPhone в Москве", []string{"charset:detected:windows-1251"}},
+		{"undeclared windows-1253", enc(charmap.Windows1253, feed("", "Ισχυρή καταιγίδα έπληξε την Αθήνα")), "", "Ισχυρή καταιγίδα έπληξε την Αθήνα", []string{"charset:detected:windows-1253"}},
+		{"undeclared windows-1255", enc(charmap.Windows1255, feed("", "סערה חזקה פגעה בעיר הבוקר")), "", "סערה חזקה פגעה בעיר הבוקר", []string{"charset:detected:windows-1255"}},
+		{"undeclared windows-874", enc(charmap.Windows874, feed("", "พายุฝนถล่มกรุงเทพเมื่อเช้านี้")), "", "พายุฝนถล่มกรุงเทพเมื่อเช้านี้", []string{"charset:detected:windows-874"}},
 		{"declared iso-8859-1", enc(charmap.Windows1252, feed(`<?xml version='1.0' encoding='ISO-8859-1'?>`, de)), "", de, []string{"charset:windows-1252"}},
 		{"undeclared latin-1 stays windows-1252", enc(charmap.Windows1252, feed("", de)), "", de, []string{"charset:guessed:windows-1252"}},
 		{"declared iso-8859-2", enc(charmap.ISO8859_2, feed(`<?xml version="1.0" encoding="iso-8859-2"?>`, pl)), "", pl, []string{"charset:iso-8859-2"}},
@@ -370,6 +374,10 @@ func TestDetectLegacyKeepsLatin(t *testing.T) {
 		"Últimas notícias: eleições em São Paulo, ação e reação",
 		"Grüße aus Köln, Überflutung in Düsseldorf",
 		"Le président a annoncé une réforme",
+		"“Não é só isso” – disse – “é também à noite…” – € 5 – ½ – © – «ação»",
+		"„Wir schaffen das“, sagte die Präsidentin – ‚vielleicht‘ – über Gebühr",
+		"¿Qué pasó? ¡Sí! Año 2024 – 1º de enero, £ 5, 3 × 4 = 12",
+		"Ærø og Åland: Søren går på øen",
 	} {
 		b, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(s))
 		if name, _, ok := detectLegacy(b); ok {
