@@ -1,16 +1,23 @@
 // Package ingest is the first stage of wirefeed: it takes raw feed items from
 // their sources and publishes each one, once, to the raw topic, untouched,
 // in the envelope of pkg/record.Raw.
+//
+// Sources are listed in a sources file (LoadSources): http feeds polled on
+// a schedule, spool folders, and push endpoints that clients POST items
+// to. RSS and Atom documents are split into one raw item per entry (see
+// splitFeed). Which http and push items were published is kept in the
+// seen-set (package seen), a compacted topic every replica reads; spool
+// folders keep their own ledger beside the files. See docs/ingest.md.
 package ingest
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"time"
 
@@ -20,8 +27,8 @@ import (
 
 	"github.com/wirefeed/wirefeed/internal/flagenv"
 	"github.com/wirefeed/wirefeed/internal/kafka"
+	"github.com/wirefeed/wirefeed/internal/seen"
 	"github.com/wirefeed/wirefeed/internal/telemetry"
-	"github.com/wirefeed/wirefeed/pkg/record"
 )
 
 // Config configures the ingest stage.
@@ -37,28 +44,80 @@ type Config struct {
 	SpoolSettle  time.Duration
 	SpoolBatch   int
 	MaxItemBytes int64
+
+	// Sources is the sources file; empty when only --spool is used.
+	Sources string
+	// SeenTopic is the compacted topic of published item keys.
+	SeenTopic string
+	// Ownership decides which replica polls an http source: "group" (one
+	// replica per source, by consumer group assignment of the partitions
+	// of OwnershipTopic) or "none" (every replica polls every source).
+	Ownership           string
+	OwnershipTopic      string
+	OwnershipGroup      string
+	OwnershipPartitions int
+	// PushAddr is where POST /v1/items is served; empty: no push.
+	PushAddr string
+	Poll     PollConfig
+}
+
+// PollConfig configures the fetching of http sources.
+type PollConfig struct {
+	Interval       time.Duration
+	Jitter         float64
+	ConnectTimeout time.Duration
+	Timeout        time.Duration
+	MaxBodyBytes   int64
+	MaxRedirects   int
+	BackoffMax     time.Duration
+	RetryAfterMax  time.Duration
+	UserAgent      string
 }
 
 // DefaultHTTPAddr is where ingest serves /metrics by default.
 const DefaultHTTPAddr = "127.0.0.1:9101"
+
+// Defaults of the topics and group ingest owns.
+const (
+	DefaultOwnershipTopic = "wirefeed.ingest.sources"
+	DefaultOwnershipGroup = "wirefeed-ingest"
+)
 
 // RegisterFlags registers every flag of the stage.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Kafka.RegisterFlags(fs)
 	c.Telemetry.RegisterFlags(fs, DefaultHTTPAddr)
 	fs.StringVar(&c.RawTopic, "topic.raw", kafka.DefaultRawTopic, "topic raw items are published to")
-	fs.StringVar(&c.SpoolDir, "spool", "", "spool folder to watch: each complete file dropped in is one raw item (required)")
-	fs.StringVar(&c.SpoolSource, "spool.source", "spool", "source slug written in the envelope of spool items; normalize refines it from the item's URL or ID")
-	fs.StringVar(&c.SpoolFormat, "spool.format", "textdump", "format hint of spool items: textdump, or empty to let normalize sniff it")
-	fs.DurationVar(&c.SpoolPoll, "spool.poll", time.Second, "how often the spool folder is scanned")
+	fs.StringVar(&c.SpoolDir, "spool", "", "spool folder to watch: each complete file dropped in is one raw item; shorthand for one spool source (required unless --sources is given)")
+	fs.StringVar(&c.SpoolSource, "spool.source", "spool", "source slug written in the envelope of --spool items; normalize refines it from the item's URL or ID")
+	fs.StringVar(&c.SpoolFormat, "spool.format", "textdump", "format hint of --spool items: textdump, or empty to let normalize sniff it")
+	fs.DurationVar(&c.SpoolPoll, "spool.poll", time.Second, "how often a spool folder is scanned (a spool source's interval overrides it)")
 	fs.DurationVar(&c.SpoolSettle, "spool.settle", 2*time.Second, "a file written in place is taken once unchanged for this long (files renamed in from a hidden or .tmp name are taken at once)")
 	fs.IntVar(&c.SpoolBatch, "spool.batch", 100, "most files published in one produce request")
-	fs.Int64Var(&c.MaxItemBytes, "max-item-bytes", 4<<20, "largest raw item accepted, in bytes; larger files go to failed/")
+	fs.Int64Var(&c.MaxItemBytes, "max-item-bytes", 4<<20, "largest raw item accepted, in bytes; larger spool files go to failed/, larger feed entries and pushed items are refused")
+
+	fs.StringVar(&c.Sources, "sources", "", "sources file (YAML) listing http, spool and push sources; re-read on SIGHUP (see deploy/sources.example.yaml)")
+	fs.StringVar(&c.SeenTopic, "seen.topic", seen.DefaultTopic, "compacted topic of the keys of published http and push items, shared by every replica")
+	fs.StringVar(&c.Ownership, "ownership", "group", "which replica polls an http source: group (one replica per source, by consumer group) or none (every replica polls every source)")
+	fs.StringVar(&c.OwnershipTopic, "ownership.topic", DefaultOwnershipTopic, "topic whose partitions the consumer group assigns: a source belongs to the replica holding its partition (it carries no messages)")
+	fs.StringVar(&c.OwnershipGroup, "ownership.group", DefaultOwnershipGroup, "consumer group of the replicas that share the sources")
+	fs.IntVar(&c.OwnershipPartitions, "ownership.partitions", 12, "partitions of --ownership.topic: the most replicas that can share the http sources")
+	fs.StringVar(&c.PushAddr, "push.addr", "", "address of the push endpoint POST /v1/items (host:port; empty: none; required when a push source is configured)")
+
+	fs.DurationVar(&c.Poll.Interval, "poll.interval", 5*time.Minute, "how often an http source is fetched when it sets no interval")
+	fs.Float64Var(&c.Poll.Jitter, "poll.jitter", 0.1, "random spread of each wait between fetches, as a fraction of it (0 to 0.5)")
+	fs.DurationVar(&c.Poll.ConnectTimeout, "poll.connect-timeout", 10*time.Second, "timeout to connect to an http source (TCP and TLS)")
+	fs.DurationVar(&c.Poll.Timeout, "poll.timeout", time.Minute, "timeout of one fetch, body included, when a source sets no timeout")
+	fs.Int64Var(&c.Poll.MaxBodyBytes, "poll.max-body-bytes", 16<<20, "largest feed document accepted, in bytes after decompression; a larger one is refused and counted")
+	fs.IntVar(&c.Poll.MaxRedirects, "poll.max-redirects", 5, "redirects followed by one fetch (http and https only)")
+	fs.DurationVar(&c.Poll.BackoffMax, "poll.backoff-max", time.Hour, "longest wait after repeated failures (5xx, 429, timeouts, network errors): the wait doubles from the source's interval up to this")
+	fs.DurationVar(&c.Poll.RetryAfterMax, "poll.retry-after-max", 6*time.Hour, "longest Retry-After honoured")
+	fs.StringVar(&c.Poll.UserAgent, "poll.user-agent", "wirefeed-ingest/1", "User-Agent of fetches (a source's headers may override it)")
 }
 
 var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
-// Validate checks the configuration.
+// Validate checks the configuration, and reads and checks the sources file.
 func (c *Config) Validate() error {
 	if err := c.Kafka.Validate(); err != nil {
 		return err
@@ -66,223 +125,248 @@ func (c *Config) Validate() error {
 	if err := c.Telemetry.Validate(); err != nil {
 		return err
 	}
-	return flagenv.Validate(
-		flagenv.Check{OK: c.RawTopic != "", Msg: "--topic.raw is empty"},
-		flagenv.Check{OK: c.SpoolDir != "", Msg: "--spool is required (the folder to watch)"},
-		flagenv.Check{OK: slugRe.MatchString(c.SpoolSource), Msg: fmt.Sprintf("--spool.source %q must be a lower-case slug", c.SpoolSource)},
+	checks := []flagenv.Check{
+		{OK: c.RawTopic != "", Msg: "--topic.raw is empty"},
+		{OK: c.SpoolDir != "" || c.Sources != "", Msg: "--spool is required (the folder to watch) unless --sources names a sources file"},
+		{OK: slugRe.MatchString(c.SpoolSource), Msg: fmt.Sprintf("--spool.source %q must be a lower-case slug", c.SpoolSource)},
 		flagenv.Positive("spool.poll", c.SpoolPoll),
-		flagenv.Check{OK: c.SpoolSettle >= 0, Msg: "--spool.settle must not be negative"},
-		flagenv.Check{OK: c.SpoolBatch >= 1, Msg: "--spool.batch must be at least 1"},
-		flagenv.Check{OK: c.MaxItemBytes >= 1 && c.MaxItemBytes <= int64(c.Kafka.MaxMessageBytes), Msg: fmt.Sprintf("--max-item-bytes must be between 1 and --kafka.max-message-bytes (%d)", c.Kafka.MaxMessageBytes)},
-	)
-}
-
-type metrics struct {
-	items    *prometheus.CounterVec
-	bytes    *prometheus.CounterVec
-	publish  prometheus.Histogram
-	pending  prometheus.Gauge
-	retries  prometheus.Counter
-	lastItem *prometheus.GaugeVec
-}
-
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		items: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wirefeed_ingest_items_total",
-			Help: "Raw items taken from sources, by source and result (published, duplicate, failed).",
-		}, []string{"source", "result"}),
-		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wirefeed_ingest_bytes_total",
-			Help: "Bytes of raw items published, by source.",
-		}, []string{"source"}),
-		publish: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "wirefeed_ingest_publish_duration_seconds",
-			Help:    "Time to publish a batch of raw items until the broker acknowledged it.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
-		}),
-		pending: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "wirefeed_ingest_spool_pending_files",
-			Help: "Files in the spool folder not yet complete (still being written).",
-		}),
-		retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "wirefeed_ingest_publish_retries_total",
-			Help: "Produce requests to the raw topic that failed and were retried.",
-		}),
-		lastItem: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "wirefeed_ingest_last_published_timestamp_seconds",
-			Help: "Unix time of the last item published, by source.",
-		}, []string{"source"}),
+		{OK: c.SpoolSettle >= 0, Msg: "--spool.settle must not be negative"},
+		{OK: c.SpoolBatch >= 1, Msg: "--spool.batch must be at least 1"},
+		{OK: c.MaxItemBytes >= 1 && c.MaxItemBytes <= int64(c.Kafka.MaxMessageBytes), Msg: fmt.Sprintf("--max-item-bytes must be between 1 and --kafka.max-message-bytes (%d)", c.Kafka.MaxMessageBytes)},
 	}
-	reg.MustRegister(m.items, m.bytes, m.publish, m.pending, m.retries, m.lastItem)
-	return m
+	if c.PushAddr != "" {
+		_, port, err := net.SplitHostPort(c.PushAddr)
+		checks = append(checks, flagenv.Check{OK: err == nil && port != "", Msg: fmt.Sprintf("--push.addr %q must be host:port", c.PushAddr)})
+	}
+	if c.Sources != "" {
+		p := c.Poll
+		checks = append(checks,
+			flagenv.Check{OK: c.SeenTopic != "", Msg: "--seen.topic is empty"},
+			flagenv.Check{OK: c.Ownership == "group" || c.Ownership == "none", Msg: fmt.Sprintf("--ownership %q is not group or none", c.Ownership)},
+			flagenv.Check{OK: c.OwnershipTopic != "" && c.OwnershipGroup != "", Msg: "--ownership.topic and --ownership.group must not be empty"},
+			flagenv.Check{OK: c.OwnershipPartitions >= 1 && c.OwnershipPartitions <= 1000, Msg: fmt.Sprintf("--ownership.partitions must be between 1 and 1000, got %d", c.OwnershipPartitions)},
+			flagenv.Check{OK: p.Interval >= time.Second, Msg: fmt.Sprintf("--poll.interval must be at least 1s, got %s", p.Interval)},
+			flagenv.Check{OK: p.Jitter >= 0 && p.Jitter <= 0.5, Msg: fmt.Sprintf("--poll.jitter must be between 0 and 0.5, got %g", p.Jitter)},
+			flagenv.Positive("poll.connect-timeout", p.ConnectTimeout),
+			flagenv.Positive("poll.timeout", p.Timeout),
+			flagenv.Check{OK: p.MaxBodyBytes >= 1024, Msg: fmt.Sprintf("--poll.max-body-bytes must be at least 1024, got %d", p.MaxBodyBytes)},
+			flagenv.Check{OK: p.MaxRedirects >= 0 && p.MaxRedirects <= 20, Msg: fmt.Sprintf("--poll.max-redirects must be between 0 and 20, got %d", p.MaxRedirects)},
+			flagenv.Check{OK: p.BackoffMax >= p.Interval, Msg: fmt.Sprintf("--poll.backoff-max (%s) must not be shorter than --poll.interval (%s)", p.BackoffMax, p.Interval)},
+			flagenv.Positive("poll.retry-after-max", p.RetryAfterMax),
+			flagenv.Check{OK: p.UserAgent != "", Msg: "--poll.user-agent is empty"},
+		)
+	}
+	if err := flagenv.Validate(checks...); err != nil {
+		return err
+	}
+	if c.Sources != "" {
+		_, err := c.loadSources()
+		return err
+	}
+	return nil
+}
+
+// loadSources reads the sources file and adds the --spool shorthand; it
+// checks what spans sources and flags.
+func (c *Config) loadSources() ([]Source, error) {
+	var srcs []Source
+	if c.Sources != "" {
+		var err error
+		srcs, err = LoadSources(c.Sources, sourceDefaults{HTTPInterval: c.Poll.Interval, SpoolPoll: c.SpoolPoll})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if c.SpoolDir != "" {
+		srcs = append(srcs, Source{ID: c.SpoolSource, Type: TypeSpool, Path: c.SpoolDir, Format: c.SpoolFormat, Interval: c.SpoolPoll, Enabled: true})
+	}
+	var problems []string
+	ids := map[string]bool{}
+	paths := map[string]string{}
+	for _, s := range srcs {
+		if ids[s.ID] {
+			problems = append(problems, fmt.Sprintf("source %q: id: also given by --spool.source", s.ID))
+		}
+		ids[s.ID] = true
+		if s.Type == TypePush && s.Enabled && c.PushAddr == "" {
+			problems = append(problems, fmt.Sprintf("source %q: type: a push source needs --push.addr", s.ID))
+		}
+		if s.Type == TypeSpool {
+			if other, ok := paths[s.Path]; ok {
+				problems = append(problems, fmt.Sprintf("source %q: path: the folder of source %q too", s.ID, other))
+			}
+			paths[s.Path] = s.ID
+		}
+	}
+	if len(problems) > 0 {
+		name := c.Sources
+		if name == "" {
+			name = "(none)"
+		}
+		return nil, &SourcesError{File: name, Problems: problems}
+	}
+	return srcs, nil
 }
 
 // Run runs the stage until ctx is done.
 func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Registry) error {
-	health := telemetry.NewHealth("kafka")
-	m := newMetrics(reg)
+	return New(cfg, log, reg).Run(ctx)
+}
+
+// Service is a running ingest stage: Run it, and Reload it when the
+// sources file changed.
+type Service struct {
+	cfg    Config
+	log    *zap.Logger
+	reg    *prometheus.Registry
+	m      *metrics
+	seenM  *seen.Metrics
+	health *telemetry.Health
+	client *http.Client
+
+	// Injected in tests: the clock, the wait between fetches, the random
+	// source of jitter, an open push listener.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) bool
+	random func() float64
+	pushLn net.Listener
+
+	reloads chan chan error
+	done    chan struct{}
+}
+
+// New returns the stage, ready to Run. It registers its metrics on reg.
+func New(cfg Config, log *zap.Logger, reg *prometheus.Registry) *Service {
+	return &Service{
+		cfg:     cfg,
+		log:     log,
+		reg:     reg,
+		m:       newMetrics(reg),
+		seenM:   seen.NewMetrics(reg),
+		health:  telemetry.NewHealth("kafka"),
+		client:  newHTTPClient(cfg.Poll),
+		now:     time.Now,
+		sleep:   sleep,
+		random:  rand.Float64,
+		reloads: make(chan chan error),
+		done:    make(chan struct{}),
+	}
+}
+
+// sleep waits d or until ctx is done, and reports whether it waited d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// ErrStopped is returned by Reload when the service is not running.
+var ErrStopped = fmt.Errorf("ingest is not running")
+
+// Reload re-reads the sources file and applies it: sources added start,
+// sources removed stop after the fetch or batch in hand is published,
+// changed ones restart, unchanged ones keep running untouched. An invalid
+// file changes nothing; the error names the source and field.
+func (s *Service) Reload() error {
+	res := make(chan error, 1)
+	select {
+	case s.reloads <- res:
+	case <-s.done:
+		return ErrStopped
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-s.done:
+		return ErrStopped
+	}
+}
+
+// ReloadOn calls Reload for every signal received on sigs until ctx is
+// done (main passes SIGHUP). Reload logs its outcome.
+func ReloadOn(ctx context.Context, s *Service, sigs <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sigs:
+			_ = s.Reload()
+		}
+	}
+}
+
+// Run runs the stage until ctx is done.
+func (s *Service) Run(ctx context.Context) error {
+	defer close(s.done)
+	srcs, err := s.cfg.loadSources()
+	if err != nil {
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return telemetry.Serve(ctx, cfg.Telemetry.HTTPAddr, reg, health, log) })
-	g.Go(func() error {
-		if err := kafka.EnsureTopics(ctx, &cfg.Kafka, kafka.TopicSpec{Name: cfg.RawTopic}); err != nil {
-			return err
-		}
-		health.Set("kafka", nil)
-		w := kafka.NewWriter(&cfg.Kafka, cfg.RawTopic, log)
-		defer w.Close()
-		s, err := newSpool(cfg, w, m, log.With(zap.String("component", "spool"), zap.String("source", cfg.SpoolSource)))
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		return s.run(ctx)
-	})
+	g.Go(func() error { return telemetry.Serve(ctx, s.cfg.Telemetry.HTTPAddr, s.reg, s.health, s.log) })
+	g.Go(func() error { return s.run(ctx, srcs) })
 	return g.Wait()
 }
 
-type spool struct {
-	cfg     Config
-	scanner *spoolScanner
-	ledger  *ledger
-	w       *kafka.Writer
-	m       *metrics
-	log     *zap.Logger
-}
-
-func newSpool(cfg Config, w *kafka.Writer, m *metrics, log *zap.Logger) (*spool, error) {
-	sc, err := newSpoolScanner(cfg.SpoolDir, cfg.SpoolSettle)
-	if err != nil {
-		return nil, err
+func (s *Service) run(ctx context.Context, srcs []Source) error {
+	if err := kafka.EnsureTopics(ctx, &s.cfg.Kafka, kafka.TopicSpec{Name: s.cfg.RawTopic}); err != nil {
+		return err
 	}
-	l, err := openLedger(filepath.Join(cfg.SpoolDir, spoolState, ledgerName))
-	if err != nil {
-		return nil, err
-	}
-	return &spool{cfg: cfg, scanner: sc, ledger: l, w: w, m: m, log: log}, nil
-}
-
-func (s *spool) close() error { return s.ledger.close() }
-
-// run scans the spool folder until ctx is done. A batch being published when
-// ctx ends is finished (acknowledged, recorded and moved) before returning.
-func (s *spool) run(ctx context.Context) error {
-	s.log.Info("watching spool folder", zap.String("path", s.cfg.SpoolDir))
-	t := time.NewTicker(s.cfg.SpoolPoll)
-	defer t.Stop()
-	work := context.WithoutCancel(ctx)
-	for {
-		ready, pending, err := s.scanner.scan(time.Now())
-		if err != nil {
+	w := kafka.NewWriter(&s.cfg.Kafka, s.cfg.RawTopic, s.log)
+	defer w.Close()
+	st := newState(s, w)
+	// Stop order, on the way out: stop taking pushed items (those in hand
+	// are published and answered), stop the pollers and spools (the fetch
+	// or batch in hand is published and recorded), leave the ownership
+	// group, stop reading the seen topic, flush and close the writers.
+	defer st.shutdown()
+	if s.cfg.PushAddr != "" || s.pushLn != nil {
+		if err := st.startPush(ctx); err != nil {
 			return err
 		}
-		s.m.pending.Set(float64(pending))
-		for len(ready) > 0 && ctx.Err() == nil {
-			n := min(len(ready), s.cfg.SpoolBatch)
-			if err := s.publish(work, ready[:n]); err != nil {
-				return err
-			}
-			ready = ready[n:]
-		}
+	}
+	if err := st.apply(ctx, srcs); err != nil {
+		return err
+	}
+	s.health.Set("kafka", nil)
+	for {
 		select {
 		case <-ctx.Done():
-			s.log.Info("spool stopped")
 			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// item is a spool file read and wrapped, ready to produce.
-type item struct {
-	file spoolFile
-	raw  *record.Raw
-}
-
-// publish reads files, publishes the new ones in one produce request, then
-// records their keys in the ledger and moves them to done/.
-func (s *spool) publish(ctx context.Context, files []spoolFile) error {
-	var items []item
-	var dups []spoolFile
-	for _, f := range files {
-		body, reason, err := readItem(f.path, s.cfg.MaxItemBytes)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue // taken away meanwhile
-			}
-			s.log.Warn("spool file refused", zap.String("file", f.name), zap.String("reason", reason), zap.Error(err))
-			s.m.items.WithLabelValues(s.cfg.SpoolSource, "failed").Inc()
-			if err := s.scanner.fail(f, reason, err); err != nil {
-				return err
-			}
-			continue
-		}
-		key := record.ItemKey(s.cfg.SpoolSource, "", body)
-		if s.ledger.has(key) {
-			dups = append(dups, f)
-			continue
-		}
-		items = append(items, item{file: f, raw: &record.Raw{
-			Key: key, Source: s.cfg.SpoolSource, Format: s.cfg.SpoolFormat,
-			Origin: "spool:" + f.name, FetchedAt: time.Now().UTC(), Body: body,
-		}})
-	}
-	for _, f := range dups {
-		s.log.Info("spool file already published; moving to done", zap.String("file", f.name))
-		s.m.items.WithLabelValues(s.cfg.SpoolSource, "duplicate").Inc()
-		if err := s.scanner.done(f); err != nil {
+		case err := <-st.fatal:
 			return err
+		case res := <-s.reloads:
+			res <- s.reload(ctx, st)
+		case o := <-st.ownerCh:
+			st.setOwned(ctx, o.parts)
+			close(o.ack)
 		}
 	}
-	if len(items) == 0 {
+}
+
+func (s *Service) reload(ctx context.Context, st *state) error {
+	if s.cfg.Sources == "" {
+		s.log.Info("reload asked, but there is no sources file (--sources)")
 		return nil
 	}
-	msgs := make([]kafka.Message, len(items))
-	keys := make([]string, len(items))
-	var total int
-	for i, it := range items {
-		msgs[i] = kafka.Message{Key: []byte(it.raw.Key), Value: it.raw.Body, Headers: kafka.Headers(it.raw.Headers())}
-		keys[i] = it.raw.Key
-		total += len(it.raw.Body)
+	srcs, err := s.cfg.loadSources()
+	if err == nil {
+		err = st.apply(ctx, srcs)
 	}
-	start := time.Now()
-	if err := s.w.Write(ctx, func(error) { s.m.retries.Inc() }, msgs...); err != nil {
-		return err
-	}
-	s.m.publish.Observe(time.Since(start).Seconds())
-	// Acknowledged: record, then move. A crash before the ledger write
-	// publishes these again on restart (at-least-once); after it, never.
-	if err := s.ledger.add(keys...); err != nil {
-		return err
-	}
-	for _, it := range items {
-		if err := s.scanner.done(it.file); err != nil {
-			return err
-		}
-	}
-	s.m.items.WithLabelValues(s.cfg.SpoolSource, "published").Add(float64(len(items)))
-	s.m.bytes.WithLabelValues(s.cfg.SpoolSource).Add(float64(total))
-	s.m.lastItem.WithLabelValues(s.cfg.SpoolSource).SetToCurrentTime()
-	s.log.Info("published spool items", zap.Int("items", len(items)), zap.Int("bytes", total), zap.Duration("took", time.Since(start)))
-	return nil
-}
-
-// readItem reads a spool file, refusing empty and oversized ones with a
-// reason code.
-func readItem(path string, limit int64) ([]byte, string, error) {
-	f, err := os.Open(path)
 	if err != nil {
-		return nil, "unreadable", err
+		s.m.reloads.WithLabelValues("error").Inc()
+		s.log.Error("sources file not reloaded; the sources keep running as they were", zap.String("file", s.cfg.Sources), zap.Error(err))
+		return err
 	}
-	defer f.Close()
-	body, err := io.ReadAll(io.LimitReader(f, limit+1))
-	switch {
-	case err != nil:
-		return nil, "unreadable", err
-	case int64(len(body)) > limit:
-		return nil, "too_large", fmt.Errorf("file is larger than %d bytes", limit)
-	case len(body) == 0:
-		return nil, "empty", errors.New("file is empty")
-	}
-	return body, "", nil
+	s.m.reloads.WithLabelValues("ok").Inc()
+	s.log.Info("sources file reloaded", zap.String("file", s.cfg.Sources), zap.Int("sources", len(srcs)))
+	return nil
 }
