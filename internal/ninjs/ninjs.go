@@ -71,16 +71,20 @@ import (
 //   - Fixes: "invalid-utf8" when bytes that are not UTF-8 were read as
 //     windows-1252, "bom" when a byte order mark was dropped.
 //
-// The text is kept as written (textfix repairs it later). A collection
-// yields the stories of its text items, at most story.MaxItems; an empty
-// collection yields an empty slice and a nil error.
+// The text is kept as written (textfix repairs it later). Give Parse the
+// raw bytes: it reads them as UTF-8 itself (see Fixes).
 //
-// Skipped items return a *story.SkipError with Reason "ninjs_picture",
-// "ninjs_video", "ninjs_audio", "ninjs_graphic", "ninjs_event" (type
+// A collection yields the stories of its text items, at most
+// story.MaxItems; its other items are left out without an error, and an
+// item that is not an object or has no uri rejects the whole collection.
+// An empty collection yields an empty slice and a nil error.
+//
+// Skipped items return a *story.SkipError with Reason "ninjs_picture"
+// (type picture, or digitalwires' image), "ninjs_video", "ninjs_audio", "ninjs_graphic", "ninjs_event" (type
 // event, or eventDetails), "ninjs_planning" (type planning, or
 // plannedCoverage), "ninjs_other_type" (any other type but text and
-// composite), or "ninjs_no_body" (a text item without body or
-// description). A collection without text items returns the reason its
+// composite), or "ninjs_no_body" (an item without a body, and for type
+// text without a description either). A collection without text items returns the reason its
 // items share, else "ninjs_no_text_items".
 //
 // Errors are *story.ParseError with Reason "too_large" (more than

@@ -6,6 +6,13 @@
 // Parse); the text fields of the stories are otherwise as the feed wrote
 // them: mojibake, HTML character references left in plain-text fields and
 // odd white space are for pkg/textfix to repair afterwards.
+//
+// Give Parse the bytes as they came, with the charset they were served
+// with, not text decoded elsewhere: the charset of the XML declaration
+// would be applied a second time (UTF-8 text of a feed declared gb2312
+// would be read as GBK). When only decoded text is at hand, pass it with
+// httpCharset "utf-8", which overrides the declaration. Parse never
+// returns a *story.SkipError: a feed without items is an empty result.
 package rss
 
 import (
@@ -60,8 +67,9 @@ import (
 //   - Subjects: category values and dc:subject / category labels, else
 //     terms; duplicates dropped.
 //   - Body: content:encoded, else description / content, else summary;
-//     HTML is turned into paragraphs by HTMLParagraphs, Atom text content
-//     is split into paragraphs at blank lines or line breaks.
+//     HTML is turned into paragraphs by HTMLParagraphs; Atom text content
+//     is split as newstext.Paragraphs splits text (at blank lines if it
+//     has any, else at every line break).
 //   - Captions: for each media:content, media:thumbnail and media:group,
 //     its media:description, else its media:title; the item's own
 //     media:description or media:title when it has media; the title of an

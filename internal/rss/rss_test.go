@@ -304,6 +304,7 @@ func TestCharsets(t *testing.T) {
 		{"utf-16le no bom, no declaration", enc(unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), feed("", ru)), "", ru, []string{"charset:utf-16le"}},
 		{"utf-32be no bom", enc(utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), feed(`<?xml version="1.0" encoding="utf-32"?>`, zh)), "", zh, []string{"charset:utf-32be"}},
 		{"utf-32le bom", enc(utf32.UTF32(utf32.LittleEndian, utf32.UseBOM), feed(`<?xml version="1.0"?>`, zh)), "", zh, []string{"bom", "charset:utf-32le"}},
+		{"decoded text of a gb2312 feed, utf-8 override", []byte(feed(`<?xml version="1.0" encoding="gb2312"?>`, zh)), "utf-8", zh, nil},
 		{"declared latin-1 but utf-8", []byte(feed(`<?xml version="1.0" encoding="iso-8859-1"?>`, de)), "", de, []string{"charset:mislabelled:utf-8"}},
 		{"unknown declared charset, utf-8 bytes", []byte(feed(`<?xml version="1.0" encoding="x-bogus"?>`, ru)), "", ru, nil},
 	}
