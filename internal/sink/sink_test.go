@@ -668,6 +668,70 @@ func TestRunRestartWritesSameBatchOnce(t *testing.T) {
 	}
 }
 
+var errKilled = errors.New("killed after the object write")
+
+// TestRunRestartFindsObjectWritten kills the sink after it wrote a batch's
+// object and before it recorded the batch as done or committed it. The next
+// sink writes the same batch under the same key, finds it there (written
+// only if absent), counts it as exists, and moves on: one copy of each
+// record.
+func TestRunRestartFindsObjectWritten(t *testing.T) {
+	t.Parallel()
+	cfg, dir := sinkConfig(t, 1)
+	cfg.MaxRecords, cfg.MaxAge = 5, time.Hour
+	var msgs []kafka.Message
+	for i := range 5 {
+		msgs = append(msgs, message(t, article("alpha", i, day1)))
+	}
+	produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
+
+	killing := cfg
+	objects := 0
+	killing.SetStoreHookForTest(func(point, key string) error {
+		if point == "object" {
+			objects++
+			return nil
+		}
+		if objects > 0 {
+			return errKilled // the object is written; nothing after it
+		}
+		return nil
+	})
+	reg1, stop1 := runSink(t, killing, nil)
+	waitFor(t, "the kill after the object write", func() (bool, string) {
+		n := metric(t, reg1, "wirefeed_sink_objects_total", "result", "written")
+		return n == 1, fmt.Sprintf("%v objects written", n)
+	})
+	if err := stop1(); !errors.Is(err, errKilled) {
+		t.Fatalf("first Run: got %v, want %v", err, errKilled)
+	}
+	if lag, err := groupLag(&cfg.Kafka, cfg.Group, cfg.RecordsTopic); err != nil || lag != 5 {
+		t.Fatalf("lag after the kill: %d (%v), want 5 (nothing committed)", lag, err)
+	}
+
+	reg2, stop2 := runSink(t, cfg, nil)
+	objs := waitArchived(t, cfg, dir, 5)
+	if err := stop2(); err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	exists := metric(t, reg2, "wirefeed_sink_objects_total", "result", "exists")
+	written := metric(t, reg2, "wirefeed_sink_objects_total", "result", "written")
+	if exists != 1 || written != 0 {
+		t.Errorf("second run: objects exists %v, written %v; want 1 and 0", exists, written)
+	}
+	seen := map[string]int{}
+	for _, o := range objs {
+		for _, a := range o.records {
+			seen[a.ID]++
+		}
+	}
+	for _, m := range msgs {
+		if seen[string(m.Key)] != 1 {
+			t.Errorf("record %s archived %d times, want once", m.Key, seen[string(m.Key)])
+		}
+	}
+}
+
 // TestRunDefaultBucketWithTempDirElsewhere runs the sink with the default
 // --bucket (a folder under the working directory) while the system's
 // temporary folder is on another filesystem, as on machines whose /tmp is
