@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -50,10 +51,12 @@ type latencyRow struct {
 	burst, trickle latency
 }
 
-// cpuRow is one process's CPU use during the burst.
+// cpuRow is one process's CPU use during the burst, and its rate (cores)
+// in the idle seconds before it.
 type cpuRow struct {
 	name    string
 	seconds float64
+	idle    float64
 }
 
 // results is everything the report shows.
@@ -85,6 +88,7 @@ type results struct {
 	duplicates    int
 	missing       int
 	maxModSkew    time.Duration // commit seen minus object LastModified, largest
+	fsync         latency       // append and sync a line in the work folder
 }
 
 func (r *results) ceilingRate() (items, mb float64, which string) {
@@ -214,17 +218,20 @@ func analyse(r *results, objs []object, recs []archived) {
 
 	// CPU during the burst.
 	r.cpuWindow = ob.cpu1.at.Sub(ob.cpu0.at).Seconds()
-	var ours float64
+	idleWindow := ob.cpu0.at.Sub(ob.idle0.at).Seconds()
+	var ours, oursIdle float64
 	for _, name := range []string{"ingest", "normalize", "sink", "kafka", "s3", "prometheus", "self"} {
+		i0, ok := ob.idle0.procs[name]
 		s0, ok0 := ob.cpu0.procs[name]
 		s1, ok1 := ob.cpu1.procs[name]
-		if !ok0 || !ok1 {
+		if !ok || !ok0 || !ok1 {
 			continue
 		}
-		r.cpu = append(r.cpu, cpuRow{name, s1 - s0})
+		r.cpu = append(r.cpu, cpuRow{name, s1 - s0, (s0 - i0) / idleWindow})
 		ours += s1 - s0
+		oursIdle += s0 - i0
 	}
-	r.cpu = append(r.cpu, cpuRow{"other", ob.cpu1.busy - ob.cpu0.busy - ours})
+	r.cpu = append(r.cpu, cpuRow{"other", ob.cpu1.busy - ob.cpu0.busy - ours, (ob.cpu0.busy - ob.idle0.busy - oursIdle) / idleWindow})
 	r.steal = ob.cpu1.steal - ob.cpu0.steal
 }
 
@@ -323,4 +330,33 @@ func counter(text, name, match string) float64 {
 		}
 	}
 	return sum
+}
+
+// ingestCycles reads ingest's log: for each batch published, when it was
+// done (files moved) and how long its produce request took. It returns the
+// time between consecutive batches and the part of it spent outside the
+// produce request (reading the files, syncing the ledger, moving the files).
+func ingestCycles(log string) (cycle, outside []time.Duration, sizes []int) {
+	var prev time.Time
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, `"published spool items"`) {
+			continue
+		}
+		var e struct {
+			TS    time.Time `json:"ts"`
+			Took  float64   `json:"took"`
+			Items int       `json:"items"`
+		}
+		if json.Unmarshal([]byte(l), &e) != nil {
+			continue
+		}
+		if !prev.IsZero() {
+			c := e.TS.Sub(prev)
+			cycle = append(cycle, c)
+			outside = append(outside, c-time.Duration(e.Took*float64(time.Second)))
+			sizes = append(sizes, e.Items)
+		}
+		prev = e.TS
+	}
+	return cycle, outside, sizes
 }

@@ -97,9 +97,29 @@ func benchItems(b *testing.B, n int) []item {
 
 // BenchmarkNormalize is normalize's work on one item, as its batch handler
 // does it: rebuild the envelope from the message, normalize, encode the
-// record. The bytes are the raw item's.
+// record; for the generated mix, and for its clean and damaged items
+// apart. The bytes are the raw item's.
 func BenchmarkNormalize(b *testing.B) {
-	items := benchItems(b, 2000)
+	all := benchItems(b, 3000)
+	for _, sub := range []struct {
+		name string
+		keep func(item) bool
+	}{
+		{"mix", func(item) bool { return true }},
+		{"clean", func(it item) bool { return it.kind == clean }},
+		{"damaged", func(it item) bool { return it.kind == damaged }},
+	} {
+		var items []item
+		for _, it := range all {
+			if sub.keep(it) {
+				items = append(items, it)
+			}
+		}
+		b.Run(sub.name, func(b *testing.B) { benchNormalize(b, items) })
+	}
+}
+
+func benchNormalize(b *testing.B, items []item) {
 	n := &normalize.Normalizer{DefaultZone: time.UTC, Now: time.Now}
 	raw := &record.Raw{Source: "spool", Format: "textdump", Origin: "spool:x", FetchedAt: time.Now()}
 	headers := raw.Headers()

@@ -138,3 +138,27 @@ func snapshotCPU(pids map[string]int) cpuTimes {
 	}
 	return c
 }
+
+// fsyncProbe times appending a line to a file in dir and syncing it, as
+// ingest's ledger does after each batch, n times.
+func fsyncProbe(dir string, n int) (latency, error) {
+	f, err := os.CreateTemp(dir, "fsync-probe-")
+	if err != nil {
+		return latency{}, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	var ds []time.Duration
+	line := []byte(strings.Repeat("k", 60) + "\n")
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		if _, err := f.Write(line); err != nil {
+			return latency{}, err
+		}
+		if err := f.Sync(); err != nil {
+			return latency{}, err
+		}
+		ds = append(ds, time.Since(start))
+	}
+	return percentiles(ds), nil
+}

@@ -126,6 +126,10 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
+	if r.fsync, err = fsyncProbe(work, 50); err != nil {
+		return err
+	}
+
 	var kc kafka.Config
 	kc.RegisterFlags(flag.NewFlagSet("kafka", flag.ContinueOnError))
 	kc.Brokers = flagenv.Strings(strings.Split(o.brokers, ","))

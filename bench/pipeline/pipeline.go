@@ -19,6 +19,7 @@ type observed struct {
 	t0       time.Time     // the first burst file was renamed into the spool
 	moveTook time.Duration // renaming all burst files
 	burstEnd time.Time     // first sample with every burst item archived
+	idle0    cpuTimes      // idleSeconds before t0
 	cpu0     cpuTimes      // at t0
 	cpu1     cpuTimes      // at burstEnd
 	samples  []sample
@@ -28,7 +29,11 @@ type observed struct {
 	dropped        map[string]time.Time
 	trickleEnd     time.Time
 	profile        string // perf report of the services during the burst, if asked
+	ingestLog      string // ingest's log up to the end of the burst
 }
+
+// idleSeconds is how long the pipeline idles, services up, before the burst.
+const idleSeconds = 3
 
 // runPipeline starts the three services on fresh topics, feeds the spool
 // with the burst in one go, waits until every item is archived or
@@ -96,6 +101,10 @@ func runPipeline(ctx context.Context, o options, kc *kafka.Config, t topics, wor
 	}
 
 	ob := &observed{dropped: map[string]time.Time{}}
+	// A few idle seconds first: what every process uses with the services
+	// connected and the sampling running, but no items.
+	ob.idle0 = snapshotCPU(pids)
+	time.Sleep(idleSeconds * time.Second)
 	logf("moving %d items into the spool", len(in.burst))
 	ob.cpu0 = snapshotCPU(pids)
 	ob.t0 = time.Now()
@@ -128,6 +137,11 @@ func runPipeline(ctx context.Context, o options, kc *kafka.Config, t topics, wor
 	}
 	if ob.burstMetrics, err = scrape(svcs); err != nil {
 		return nil, err
+	}
+	for _, s := range svcs {
+		if b, err := os.ReadFile(s.log); err == nil && s.name == "ingest" {
+			ob.ingestLog = string(b)
+		}
 	}
 
 	if len(in.trickles) > 0 {

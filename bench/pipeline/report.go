@@ -94,15 +94,16 @@ func section(r *results) string {
 	w("\nBurst: the %s items above, all in the spool at once, so that their latencies are mostly time spent queued. "+
 		"Steady: %d more items dropped one at a time, %g a second, after the burst was archived.\n\n", num(int64(r.n)), len(in.trickles), r.trickleRate)
 
-	w("| CPU during the burst (%.1f s, %d CPUs) | CPU seconds | cores busy on average | share of the machine |\n|---|---:|---:|---:|\n", r.cpuWindow, r.m.cpus)
-	var busy float64
+	w("| CPU during the burst (%.1f s, %d CPUs) | CPU seconds | cores busy on average | share of the machine | cores busy when idle, before |\n|---|---:|---:|---:|---:|\n", r.cpuWindow, r.m.cpus)
+	var busy, idle float64
 	for _, c := range r.cpu {
 		busy += c.seconds
-		w("| %s | %.1f | %.2f | %s |\n", cpuName(c.name), c.seconds, c.seconds/r.cpuWindow, pct(c.seconds, r.cpuWindow*float64(r.m.cpus)))
+		idle += c.idle
+		w("| %s | %.1f | %.2f | %s | %.2f |\n", cpuName(c.name), c.seconds, c.seconds/r.cpuWindow, pct(c.seconds, r.cpuWindow*float64(r.m.cpus)), c.idle)
 	}
-	w("| **all** | **%.1f** | **%.2f** | **%s** |\n", busy, busy/r.cpuWindow, pct(busy, r.cpuWindow*float64(r.m.cpus)))
+	w("| **all** | **%.1f** | **%.2f** | **%s** | **%.2f** |\n", busy, busy/r.cpuWindow, pct(busy, r.cpuWindow*float64(r.m.cpus)), idle)
 	if r.steal > 0.05 {
-		w("| stolen by the hypervisor | %.1f | %.2f | %s |\n", r.steal, r.steal/r.cpuWindow, pct(r.steal, r.cpuWindow*float64(r.m.cpus)))
+		w("| stolen by the hypervisor | %.1f | %.2f | %s | |\n", r.steal, r.steal/r.cpuWindow, pct(r.steal, r.cpuWindow*float64(r.m.cpus)))
 	}
 	w("\n| CPU per item (µs) | client | broker |\n|---|---:|---:|\n")
 	perItem := func(sec float64) float64 { return sec / float64(r.n) * 1e6 }
@@ -133,6 +134,18 @@ func section(r *results) string {
 	row("normalize: decode, repair and parse one item", "normalize", "wirefeed_normalize_processing_duration_seconds", "", 0, "")
 	row("normalize: process a batch, produce it, until acknowledged", "normalize", "wirefeed_normalize_batch_duration_seconds", "batches", consumed, "items")
 	row("sink: write one object", "sink", "wirefeed_sink_upload_duration_seconds", "objects", archivedN, "records")
+	cycle, outside, batchSizes := ingestCycles(r.ob.ingestLog)
+	var batched int
+	for _, n := range batchSizes {
+		batched += n
+	}
+	if len(cycle) > 0 {
+		lc, lo := percentiles(cycle), percentiles(outside)
+		w("| ingest: one batch, done to done, from its log: read the files, publish, sync the ledger, move the files | %s batches, %.0f items each | %s | %s |\n",
+			num(int64(len(cycle))), float64(batched)/float64(len(cycle)), ms(lc.p50), ms(lc.p99))
+		w("| ingest: the part of that outside the produce request | | %s | %s |\n", ms(lo.p50), ms(lo.p99))
+	}
+	w("| append a line and fsync it in the spool's file system (probed before the run, %d times) | | %s | %s |\n", r.fsync.n, ms(r.fsync.p50), ms(r.fsync.p99))
 	w("\nThe sink flushed %.0f batches by age, %.0f by record count, %.0f by size.\n",
 		counter(m["sink"], "wirefeed_sink_flushes_total", `reason="age"`), counter(m["sink"], "wirefeed_sink_flushes_total", `reason="records"`),
 		counter(m["sink"], "wirefeed_sink_flushes_total", `reason="bytes"`))
@@ -162,8 +175,12 @@ func section(r *results) string {
 	w("- Latencies come from the archived records themselves: `ingested_at` (ingest read the file), `normalized_at` (normalize made the record), and the "+
 		"moment the sink group's committed offset on the record's partition passed the last offset of the record's batch (the sink writes all objects of "+
 		"a batch, then commits), as seen by the sampling, so up to one sampling interval late. The object's Last-Modified only has whole seconds on this "+
-		"S3 server; it agrees (largest gap %s). The sink's own histogram measures from `ingested_at` to just after the commit; its quantiles are interpolated within exponential buckets (10 ms × 2^k).\n\n",
+		"S3 server; it agrees (largest gap %s). The sink's own histogram measures from `ingested_at` to just after the commit; its quantiles are interpolated within exponential buckets (10 ms × 2^k).\n",
 		ms(r.maxModSkew))
+
+	w("- CPU: user and system time of each process (all its threads) from `/proc/PID/stat`, the machine's from `/proc/stat`; \"other processes\" is the machine's busy time less the processes listed. "+
+		"The last column is each one's rate in the %d s before the burst, with the services up and idle and the sampling running. CPU per item divides by the burst's item count.\n", idleSeconds)
+	w("- Inside the services: their own Prometheus histograms, scraped at the end of the burst (quantiles interpolated within buckets), and ingest's log line per batch.\n\n")
 
 	w("### Notes\n\n")
 	for _, n := range notes(r, ratio) {
