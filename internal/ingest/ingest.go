@@ -227,7 +227,7 @@ type Service struct {
 	// Injected in tests: the clock, the wait between fetches, the random
 	// source of jitter, an open push listener.
 	now    func() time.Time
-	sleep  func(ctx context.Context, d time.Duration) bool
+	wait   func(ctx context.Context, source string, d time.Duration) bool
 	random func() float64
 	pushLn net.Listener
 
@@ -246,7 +246,7 @@ func New(cfg Config, log *zap.Logger, reg *prometheus.Registry) *Service {
 		health:  telemetry.NewHealth("kafka"),
 		client:  newHTTPClient(cfg.Poll),
 		now:     time.Now,
-		sleep:   sleep,
+		wait:    func(ctx context.Context, _ string, d time.Duration) bool { return sleep(ctx, d) },
 		random:  rand.Float64,
 		reloads: make(chan chan error),
 		done:    make(chan struct{}),

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -113,7 +114,7 @@ func (p *poller) run(ctx context.Context) error {
 		p.st.next = s.now().Add(time.Duration(s.random() * s.cfg.Poll.Jitter * float64(p.src.Interval)))
 	}
 	for {
-		if !s.sleep(ctx, p.st.next.Sub(s.now())) {
+		if !s.wait(ctx, p.src.ID, p.st.next.Sub(s.now())) {
 			return nil
 		}
 		// Markers written by another replica (a previous owner of this
@@ -296,9 +297,7 @@ func (p *poller) fetch(ctx context.Context) fetchResult {
 	res.contentType = resp.Header.Get("Content-Type")
 	res.charset = p.src.Charset
 	if res.charset == "" {
-		if _, params, err := mime.ParseMediaType(res.contentType); err == nil {
-			res.charset = strings.ToLower(params["charset"])
-		}
+		res.charset = charsetOf(res.contentType)
 	}
 	res.retryAfter, res.hasRetry = retryAfter(resp.Header.Get("Retry-After"), res.at)
 	max := s.cfg.Poll.MaxBodyBytes
@@ -343,6 +342,21 @@ func (p *poller) fetch(ctx context.Context) fetchResult {
 	res.err = fmt.Errorf("HTTP status %s", resp.Status)
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // drained for connection reuse only
 	return res
+}
+
+var charsetRe = regexp.MustCompile(`(?i);\s*charset\s*=\s*"?([^";\s]+)`)
+
+// charsetOf returns the charset parameter of a Content-Type value,
+// lower-cased, also when the value is not quite well-formed
+// ("text/xml;charset = us-ascii").
+func charsetOf(ct string) string {
+	if _, params, err := mime.ParseMediaType(ct); err == nil {
+		return strings.ToLower(params["charset"])
+	}
+	if m := charsetRe.FindStringSubmatch(ct); m != nil {
+		return strings.ToLower(m[1])
+	}
+	return ""
 }
 
 func isTimeout(err error) bool {
