@@ -1,0 +1,86 @@
+package golden
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wirefeed/wirefeed/internal/story"
+)
+
+// Stories renders what a parser returned, for a golden file: the skip or
+// rejection reason with its detail, or each story's fields, one a line.
+// Facts are shown as written: identifiers, URL, version, dates, language,
+// provider, status, signals, fixes, the dateline's date and agency, and
+// the counts. Free text goes through text: the title, byline, dateline
+// place, subjects, captions and every body paragraph. Pass Text for corpus
+// samples and Verbatim for the project's own fixtures. Empty fields are
+// left out.
+func Stories(stories []story.Story, err error, text func(string) string) string {
+	var b strings.Builder
+	var se *story.SkipError
+	var pe *story.ParseError
+	switch {
+	case errors.As(err, &se):
+		fmt.Fprintf(&b, "skipped: %s\ndetail: %s\n", se.Reason, se.Detail)
+		return b.String()
+	case errors.As(err, &pe):
+		fmt.Fprintf(&b, "rejected: %s\nerror: %v\n", pe.Reason, pe.Err)
+		return b.String()
+	case err != nil:
+		fmt.Fprintf(&b, "error of type %T: %v\n", err, err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "stories: %d\n", len(stories))
+	for i, s := range stories {
+		fmt.Fprintf(&b, "\n[%d]\n", i+1)
+		fact := func(name, v string) {
+			if v != "" {
+				fmt.Fprintf(&b, "%s: %q\n", name, v)
+			}
+		}
+		prose := func(name, v string) {
+			if v != "" {
+				fmt.Fprintf(&b, "%s: %s\n", name, text(v))
+			}
+		}
+		codes := func(name string, v []string) {
+			if len(v) > 0 {
+				fmt.Fprintf(&b, "%s: %q\n", name, v)
+			}
+		}
+		fact("format", s.Format)
+		fact("source_id", s.SourceID)
+		if s.Version != 0 {
+			fmt.Fprintf(&b, "version: %d\n", s.Version)
+		}
+		fact("url", s.URL)
+		prose("title", s.Title)
+		fact("date", s.Date)
+		fact("updated", s.Updated)
+		prose("byline", s.Byline)
+		fact("language", s.Language)
+		fact("provider", s.Provider)
+		fact("pub_status", s.PubStatus)
+		codes("signals", s.Signals)
+		codes("fixes", s.Fixes)
+		if d := s.Dateline; d != nil {
+			place := `""`
+			if d.Place != "" {
+				place = text(d.Place)
+			}
+			fmt.Fprintf(&b, "dateline: place=%s date=%q agency=%q\n", place, d.Date, d.Agency)
+		}
+		fmt.Fprintf(&b, "subjects: %d\n", len(s.Subjects))
+		prose("subject list", strings.Join(s.Subjects, "\n"))
+		fmt.Fprintf(&b, "captions: %d\n", len(s.Captions))
+		for j, c := range s.Captions {
+			fmt.Fprintf(&b, "caption[%d]: %s\n", j, text(c))
+		}
+		fmt.Fprintf(&b, "paragraphs: %d\n", len(s.Body))
+		for j, p := range s.Body {
+			fmt.Fprintf(&b, "body[%d]: %s\n", j, text(p))
+		}
+	}
+	return b.String()
+}
