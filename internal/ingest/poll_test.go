@@ -262,7 +262,9 @@ func TestItemsEnvelope(t *testing.T) {
 		"<item><title>S\xe3o Paulo</title><guid>urn:sp</guid><pubDate>Tue, 03 Jun 2025 09:00:00 -0300</pubDate></item>" +
 		"<item><title>Bel\xe9m</title><link>https://wire.example/belem</link></item></channel></rss>"
 	mux := http.NewServeMux()
-	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/feed", http.StatusMovedPermanently) })
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/feed", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml; charset=ISO-8859-1")
 		w.Write([]byte(latin))
@@ -284,9 +286,9 @@ func TestItemsEnvelope(t *testing.T) {
 
 	tests := []struct {
 		name, path, format, override string
-		wantFormat, wantCT, wantCS     string
-		wantKeys                       []string
-		wantNewest                     string
+		wantFormat, wantCT, wantCS   string
+		wantKeys                     []string
+		wantNewest                   string
 	}{
 		{name: "http charset", path: "/old", wantFormat: "rss", wantCT: "application/rss+xml; charset=ISO-8859-1", wantCS: "iso-8859-1",
 			wantKeys: []string{"test:urn:sp", "test:https://wire.example/belem"}, wantNewest: "2025-06-03T12:00:00Z"},

@@ -563,7 +563,9 @@ func (x *running) ownedPartitions() (map[int]bool, bool) {
 	parts := map[int]bool{}
 	for _, f := range entries[len(entries)-1].Context {
 		if f.Key == "partitions" {
-			if ints, ok := f.Interface.(interface{ MarshalLogArray(zapcore.ArrayEncoder) error }); ok {
+			if ints, ok := f.Interface.(interface {
+				MarshalLogArray(zapcore.ArrayEncoder) error
+			}); ok {
 				enc := &intCollector{}
 				ints.MarshalLogArray(enc)
 				for _, p := range enc.ints {
