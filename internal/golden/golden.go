@@ -138,6 +138,23 @@ func isSample(name string) bool {
 	return !strings.HasPrefix(name, "LICENSE") && name != "NOTICE" && !strings.HasSuffix(name, ".md")
 }
 
+// EachSample runs f, as a subtest named by the sample's path in the
+// corpus, on each sample file under the corpus folder sub (see Samples)
+// and its content.
+func EachSample(t *testing.T, sub string, f func(t *testing.T, rel string, content []byte)) {
+	t.Helper()
+	corpus := Corpus(t)
+	for _, rel := range Samples(t, corpus, sub) {
+		t.Run(rel, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(corpus, filepath.FromSlash(rel)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, rel, b)
+		})
+	}
+}
+
 // Path returns the golden file of the corpus sample rel (a path that
 // Samples returned): testdata/golden/<rel>.golden.
 func Path(rel string) string {

@@ -3,7 +3,10 @@ package golden
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/wirefeed/wirefeed/internal/story"
 )
@@ -71,8 +74,11 @@ func Stories(stories []story.Story, err error, text func(string) string) string 
 			}
 			fmt.Fprintf(&b, "dateline: place=%s date=%q agency=%q\n", place, d.Date, d.Agency)
 		}
-		fmt.Fprintf(&b, "subjects: %d\n", len(s.Subjects))
-		prose("subject list", strings.Join(s.Subjects, "\n"))
+		if len(s.Subjects) > 0 {
+			fmt.Fprintf(&b, "subjects: %d %s\n", len(s.Subjects), text(strings.Join(s.Subjects, "\n")))
+		} else {
+			b.WriteString("subjects: 0\n")
+		}
 		fmt.Fprintf(&b, "captions: %d\n", len(s.Captions))
 		for j, c := range s.Captions {
 			fmt.Fprintf(&b, "caption[%d]: %s\n", j, text(c))
@@ -83,4 +89,27 @@ func Stories(stories []story.Story, err error, text func(string) string) string 
 		}
 	}
 	return b.String()
+}
+
+// Fixtures parses each of the project's own fixture files that match the
+// glob pattern and compares the stories, text shown verbatim, with
+// testdata/golden/fixtures/<file name>.golden.
+func Fixtures(t *testing.T, pattern string, parse func([]byte) ([]story.Story, error)) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures match %s (%v)", pattern, err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stories, err := parse(b)
+			got := "# " + name + "\n" + Stories(stories, err, Verbatim)
+			Compare(t, filepath.Join("testdata", "golden", "fixtures", name+".golden"), []byte(got))
+		})
+	}
 }
