@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wirefeed/wirefeed/internal/golden"
 )
 
 func BenchmarkParseGuardian(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(corpusDir(b), "rss", "rss-parser", "guardian.rss"))
+	data, err := os.ReadFile(filepath.Join(golden.Corpus(b), "rss", "rss-parser", "guardian.rss"))
 	if err != nil {
 		b.Fatal(err)
 	}
