@@ -8,8 +8,8 @@
 // number of fetches and replicas.
 //
 // A Set reads the whole topic into memory when it opens, then keeps tailing
-// it, so that a marker written by another replica is seen as soon as it is
-// read (usually within the reader's wait time, 250 ms). In memory a key is
+// it, so that a marker written by another replica is seen as soon as the
+// broker delivers it (a fetch returns at the first new marker). In memory a key is
 // 16 bytes of its SHA-256 and the fingerprint 8 bytes; with Go's map
 // overhead that is about 40 to 60 bytes per key, 40 to 60 MB per million
 // keys (BenchmarkSetMemory measures it).
@@ -268,7 +268,9 @@ func (s *Set) tail(ctx context.Context, p int) error {
 		Dialer:    &kgo.Dialer{ClientID: s.kc.ClientID, Timeout: s.kc.DialTimeout, DualStack: true},
 		MinBytes:  1,
 		MaxBytes:  s.kc.MaxMessageBytes,
-		MaxWait:   250 * time.Millisecond,
+		// A fetch returns as soon as a marker arrives; the wait only
+		// bounds idle fetches, and how long closing a reader may take.
+		MaxWait: time.Second,
 		// A compacted topic may have lost its first offsets: start at the
 		// first one still there.
 		StartOffset: kgo.FirstOffset,
