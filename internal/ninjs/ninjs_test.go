@@ -9,27 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wirefeed/wirefeed/internal/golden"
 	"github.com/wirefeed/wirefeed/internal/story"
 )
 
 // TestFixtures parses each testdata/fixtures/*.json and compares the
 // result with testdata/golden/fixtures/<name>.golden.
 func TestFixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		name := filepath.Base(f)
-		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stories, err := Parse(b)
-			checkGolden(t, filepath.Join("testdata", "golden", "fixtures", name+".golden"), render("# fixtures/"+name+"\n", stories, err))
-		})
-	}
+	golden.Fixtures(t, filepath.Join("testdata", "fixtures", "*.json"), Parse)
 }
 
 func TestFixtureFields(t *testing.T) {
