@@ -237,7 +237,7 @@ func TestCorpusSpotChecks(t *testing.T) {
 	t.Run("dpa 2.1", func(t *testing.T) {
 		s := one(t, "ninjs/examples/2.1/dpa_text.json")
 		want := story.Story{Format: "ninjs", SourceID: "urn:newsml:dpa.com:20090101:190510-99-167362", Version: 2,
-			Date: "2019-05-10T16:02:28+02:00",
+			Date:    "2019-05-10T16:02:28+02:00",
 			Updated: "2019-05-10T16:02:28+02:00", Language: "de", Provider: "dpa", PubStatus: "usable"}
 		if golden.Text(s.Title) != "len=60 sha256=d3a0f8cf1ccb950e" || !strings.HasPrefix(s.Title, "Faktencheck ") {
 			t.Errorf("Title = %q (%s)", s.Title, golden.Text(s.Title))
