@@ -205,7 +205,7 @@ func httpSources(urls map[string]string) string {
 	return b.String()
 }
 
-func (r *rig) config() Config {
+func (r *rig) config(changes ...func(*Config)) Config {
 	r.t.Helper()
 	c := fetchConfig(r.t)
 	c.Kafka = r.kc
@@ -214,6 +214,9 @@ func (r *rig) config() Config {
 	c.Ownership = "none"
 	c.Sources = r.sources
 	c.Poll.Timeout = 10 * time.Second
+	for _, ch := range changes {
+		ch(&c)
+	}
 	if err := c.Validate(); err != nil {
 		r.t.Fatal(err)
 	}
