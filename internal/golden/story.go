@@ -91,6 +91,15 @@ func Stories(stories []story.Story, err error, text func(string) string) string 
 	return b.String()
 }
 
+// CompareSample compares what a parser returned for the corpus sample
+// rel (a path that Samples returned) with its golden file, Path(rel): a
+// line naming the sample, the header lines, if any, and the stories with
+// their text fingerprinted (Stories with Text).
+func CompareSample(t testing.TB, rel, header string, stories []story.Story, err error) {
+	t.Helper()
+	Compare(t, Path(rel), []byte("# "+rel+"\n"+header+Stories(stories, err, Text)))
+}
+
 // Fixtures parses each of the project's own fixture files that match the
 // glob pattern and compares the stories, text shown verbatim, with
 // testdata/golden/fixtures/<file name>.golden.
