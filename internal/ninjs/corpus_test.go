@@ -25,7 +25,7 @@ func TestCorpusGolden(t *testing.T) {
 	for _, folder := range goldenFolders {
 		golden.EachSample(t, folder, func(t *testing.T, rel string, b []byte) {
 			stories, err := Parse(b)
-			golden.Compare(t, golden.Path(rel), []byte("# "+rel+"\n"+golden.Stories(stories, err, golden.Text)))
+			golden.CompareSample(t, rel, "", stories, err)
 		})
 	}
 }
