@@ -1,6 +1,9 @@
 package textfix
 
-import "unicode"
+import (
+	"sync"
+	"unicode"
+)
 
 // class is the coarse kind of a rune that the mojibake scorer reasons about.
 type class uint8
@@ -37,23 +40,54 @@ const (
 	scOther
 )
 
-// lowProps caches props for runes below U+0600: class in the low nibble,
-// script in the high one.
-var lowProps = func() (t [0x600]uint8) {
+// A runeProp packs what the scorer needs to know of a rune: its class
+// (bits 0-3), script (bits 4-6) and rarity (bits 8-11).
+type runeProp uint16
+
+func makeProp(c class, s script, rarity int) runeProp {
+	return runeProp(c) | runeProp(s)<<4 | runeProp(rarity)<<8
+}
+
+func (p runeProp) class() class   { return class(p & 0x0F) }
+func (p runeProp) script() script { return script(p >> 4 & 0x07) }
+func (p runeProp) rarity() int    { return int(p >> 8) }
+
+// propsLimit bounds the runes whose props are kept in a table: the
+// alphabets, punctuation and symbols that mojibake is made of, and most of
+// the scripts it decodes to.
+const propsLimit = 0x3100
+
+// propsTable returns the props of the runes below propsLimit, computed on
+// first use.
+var propsTable = sync.OnceValue(func() *[propsLimit]runeProp {
+	t := new([propsLimit]runeProp)
 	for r := range t {
 		c, s := slowProps(rune(r))
-		t[r] = uint8(c) | uint8(s)<<4
+		t[r] = makeProp(c, s, slowRarity(rune(r)))
 	}
 	return t
-}()
+})
+
+// cjkProp is the prop of the CJK ideographs U+4E00-U+9FFF and the Hangul
+// syllables U+AC00-U+D7A3.
+var cjkProp = makeProp(clsLetter, scCJK, 0)
+
+// propOf returns the props of r; t is propsTable().
+func propOf(t *[propsLimit]runeProp, r rune) runeProp {
+	if uint32(r) < propsLimit {
+		return t[r]
+	}
+	if r >= 0x4E00 && r < 0xA000 || r >= 0xAC00 && r < 0xD7A4 {
+		return cjkProp
+	}
+	c, s := slowProps(r)
+	return makeProp(c, s, slowRarity(r))
+}
 
 // props returns the class and script of r.
 func props(r rune) (class, script) {
-	if r < rune(len(lowProps)) {
-		p := lowProps[r]
-		return class(p & 0x0F), script(p >> 4)
-	}
-	return slowProps(r)
+	p := propOf(propsTable(), r)
+	return p.class(), p.script()
 }
 
 func slowProps(r rune) (class, script) {
@@ -138,6 +172,10 @@ func scriptOf(r rune) script {
 // rarity is how unlikely r is in clean text, from 0 (common) up. It is the
 // unigram part of the badness score.
 func rarity(r rune) int {
+	return propOf(propsTable(), r).rarity()
+}
+
+func slowRarity(r rune) int {
 	switch {
 	case r < 0x80:
 		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {

@@ -1,7 +1,9 @@
 package textfix
 
 import (
-	"sort"
+	"cmp"
+	"math/bits"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -22,7 +24,7 @@ type seq struct {
 type cluster struct {
 	cs         charset
 	start, end int // runes
-	seqs       []seq
+	s0, s1     int // its seqs, in the repairer's seqs
 	score      int
 	lossy      bool // some seq is lossy
 	question   bool // some seq relies on a '?'
@@ -37,268 +39,6 @@ const (
 	bigDocBonus = 5 // ... by three strong clusters or more
 	maxDepth    = 3 // layers looked ahead when scoring a cluster
 )
-
-// Levels of a suspicious pair: a lead followed by a continuation of the
-// same charset, or by a stand-in for a lost byte.
-const (
-	pairNone   = iota // no cluster the scorer could accept starts here
-	pairWeak          // a lone sequence, repaired only where its charset is vouched for
-	pairStrong        // a cluster that may be repaired on its own
-)
-
-// pairMask returns the charsets in which lead e, followed by the text at
-// s[j:], may start a sequence: the mask candidates computes for e's rune.
-func pairMask(s string, j int, e *alphaEntry) uint8 {
-	if j >= len(s) {
-		return 0
-	}
-	if c := s[j]; c < utf8.RuneSelf {
-		switch c {
-		case ' ':
-			m := e.sp
-			// A three- or four-byte lead, a space for 0xA0, a continuation.
-			if long := e.lead &^ e.lead2 & nbspCharsets; long != 0 && j+1 < len(s) {
-				r, _ := utf8.DecodeRuneInString(s[j+1:])
-				if ce := lookup(r); ce != nil {
-					m |= long & ce.cont
-				}
-			}
-			return m
-		case '?':
-			return e.lead2
-		}
-		return 0
-	}
-	r, _ := decodeRune(s, j)
-	if r == utf8.RuneError {
-		return e.lead
-	}
-	if ne := lookup(r); ne != nil {
-		return e.lead & ne.cont
-	}
-	return 0
-}
-
-// pairLevel rates the suspicious pair whose lead starts at s[i], where m
-// is its pairMask, by what the repair of the line would make of it. A
-// cluster starts with a sequence that parses in some charset; when another
-// sequence of that charset follows, it is strong. A lone sequence is scored
-// as repairRunes scores it (the score depends on three runes of context on
-// each side of it, within the line, and nothing else): one that may be
-// accepted on its own is strong; one that only the largest bonus for other
-// strong clusters could carry is weak; one that nothing could carry, or
-// that decodes to a rare character, is none. It does not allocate.
-func pairLevel(s string, i int, m uint8) int {
-	// Most pairs in clean text fail to form a whole sequence, or decode to
-	// a rare character: that much can be read off the bytes.
-	r, n := decodeRune(s, i)
-	e := lookup(r)
-	viable := uint8(0)
-	for k := charset(0); k < numCharsets; k++ {
-		if m&(1<<k) != 0 && mayParse(s, i+n, e, k) {
-			viable |= 1 << k
-		}
-	}
-	if m = viable; m == 0 {
-		return pairNone
-	}
-	// The line's runes from ctx before the lead on, enough for the
-	// sequence, the one after it and their context.
-	start := i
-	for k := 0; k < ctx && start > 0 && s[start-1] != '\n'; k++ {
-		_, n := utf8.DecodeLastRuneInString(s[:start])
-		start -= n
-	}
-	var buf [24]rune
-	rs, p, j := buf[:0], 0, start
-	for j < len(s) && s[j] != '\n' && len(rs) < len(buf) {
-		if j == i {
-			p = len(rs)
-		}
-		r, n := decodeRune(s, j)
-		rs = append(rs, r)
-		j += n
-	}
-	// rs holds what parseSeq and scoreCluster read of a sequence at rs[p]
-	// and of one right after it (up to p+15). Only a longer cluster can
-	// reach the end of rs before the end of the line.
-	cut := j < len(s) && s[j] != '\n'
-
-	level := pairNone
-	for k := charset(0); k < numCharsets; k++ {
-		if m&(1<<k) == 0 {
-			continue
-		}
-		q, ok := parseSeq(rs, p, k)
-		if !ok || hopeless(q.out) {
-			continue
-		}
-		if q.end < len(rs) {
-			if _, ok := parseSeq(rs, q.end, k); ok {
-				// A longer cluster: strong, unless one of its sequences
-				// decodes to a rare character.
-				if longCluster(rs, q.end, k, cut) {
-					return pairStrong
-				}
-				continue
-			}
-		}
-		one := [1]seq{q}
-		c := cluster{cs: k, start: q.start, end: q.end, seqs: one[:], lossy: q.lossy, question: q.question, clean: !q.lossy && !q.space}
-		lossy := c.lossy && !c.question
-		switch sc := scoreCluster(rs, &c, 0); {
-		case sc == rejected:
-		case sc >= acceptScore, lossy && sc >= lossyAccept:
-			return pairStrong
-		case sc+bigDocBonus >= acceptScore, lossy && sc+bigDocBonus >= lossyAccept:
-			level = pairWeak
-		}
-	}
-	return level
-}
-
-// mayParse reports whether parseSeq may read a sequence of charset k that
-// starts with lead e and goes on at s[j:], and whether its output may be
-// accepted. It is false only when the continuations at s[j:] are missing
-// or the bytes decode to nothing valid or to a hopeless rune; stand-ins
-// for lost bytes are left to parseSeq.
-func mayParse(s string, j int, e *alphaEntry, k charset) bool {
-	var buf [utf8.UTFMax]byte
-	buf[0] = e.b[k]
-	n := 2
-	if buf[0] >= 0xF0 {
-		n = 4
-	} else if buf[0] >= 0xE0 {
-		n = 3
-	}
-	for t := 1; t < n; t++ {
-		if j >= len(s) || s[j] == '\n' {
-			return false
-		}
-		r, size := decodeRune(s, j)
-		j += size
-		if ce := lookup(r); ce != nil && ce.cont&(1<<k) != 0 {
-			buf[t] = ce.b[k]
-			continue
-		}
-		if r != ' ' {
-			return r == '?' || r == utf8.RuneError // a lost byte, read as U+FFFD
-		}
-		if decodeTable[k][0xA0] != 0xA0 {
-			return false
-		}
-		buf[t] = 0xA0 // a space for a no-break space
-		if n == 2 {
-			break // see parseLostA0
-		}
-	}
-	r, size := utf8.DecodeRune(buf[:n])
-	if size != n {
-		return buf[0] == 0xED // maybe half of a surrogate pair
-	}
-	return !hopeless(r)
-}
-
-// hopeless reports whether a cluster that decodes to r must be refused:
-// r is rare, and no later layer can take it apart (see scoreCluster).
-func hopeless(r rune) bool {
-	return rarity(r) >= rareRune && lookup(r) == nil
-}
-
-// longCluster reports whether the rest of a cluster of charset k, from
-// rs[i] on, may be accepted: none of its sequences is hopeless. When rs
-// is cut short of the end of the line, a cluster that comes close to its
-// end may be.
-func longCluster(rs []rune, i int, k charset, cut bool) bool {
-	for i < len(rs) {
-		if cut && i+10 > len(rs) {
-			return true
-		}
-		q, ok := parseSeq(rs, i, k)
-		if !ok {
-			return true
-		}
-		if hopeless(q.out) {
-			return false
-		}
-		i = q.end
-	}
-	return true
-}
-
-// nextTrigger returns the offset, at or after i, of the next lead of a
-// suspicious pair rated weak or strong, and its level; -1 when there is
-// none.
-func nextTrigger(s string, i int) (int, int) {
-	for i < len(s) {
-		if i+8 <= len(s) && load8(s, i)&hi8 == 0 {
-			i += 8
-			continue
-		}
-		if s[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, n := decodeRune(s, i)
-		if x := runeInfo(r) & rIndex; x != 0 {
-			if e := &alphabet[x-1]; e.lead != 0 {
-				if m := pairMask(s, i+n, e); m != 0 {
-					if level := pairLevel(s, i, m); level != pairNone {
-						return i, level
-					}
-				}
-			}
-		}
-		i += n
-	}
-	return -1, pairNone
-}
-
-// startsSeq reports whether lead e followed by rune r (with entry ne) may
-// start a sequence in some charset.
-func startsSeq(e *alphaEntry, r rune, ne *alphaEntry) bool {
-	return leadMask(e, r, ne) != 0
-}
-
-// leadMask returns the charsets in which lead e followed by rune r (with
-// entry ne) may start a sequence.
-func leadMask(e *alphaEntry, r rune, ne *alphaEntry) uint8 {
-	switch {
-	case ne != nil:
-		return e.lead & ne.cont
-	case r == ' ':
-		return e.sp
-	case r == '?':
-		return e.lead2
-	case r == utf8.RuneError:
-		return e.lead
-	}
-	return 0
-}
-
-func mayHaveMojibakeRunes(rs []rune) bool {
-	var prev *alphaEntry
-	var pending uint8
-	for _, r := range rs {
-		var e *alphaEntry
-		if r >= utf8.RuneSelf {
-			e = lookup(r)
-		}
-		if prev != nil && startsSeq(prev, r, e) || pending != 0 && e != nil && e.cont&pending != 0 {
-			return true
-		}
-		pending = 0
-		if prev != nil && r == ' ' {
-			pending = prev.lead &^ prev.lead2 & nbspCharsets
-		}
-		if e != nil && e.lead != 0 {
-			prev = e
-		} else {
-			prev = nil
-		}
-	}
-	return false
-}
 
 // parseSeq tries to read one UTF-8 sequence encoded in charset k at rs[i].
 func parseSeq(rs []rune, i int, k charset) (seq, bool) {
@@ -475,7 +215,7 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 // fixMojibakeLayer undoes one layer of mis-decoding wherever the scorer is
 // convinced. vouched carries the charsets already proven in earlier layers;
 // it returns the charsets used as a bit mask (latin1 included).
-func fixMojibakeLayer(s string, vouched *uint8) (string, uint16) {
+func fixMojibakeLayer(s string, vouched *uint8, r *repairer) (string, uint16) {
 	// Only lines with a suspicious pair are examined rune by rune; a charset
 	// proven on one line vouches for the lines after it, and for all lines
 	// in the next layer.
@@ -506,15 +246,16 @@ func fixMojibakeLayer(s string, vouched *uint8) (string, uint16) {
 			i = end
 			continue
 		}
-		out, u := repairRunes([]rune(s[start:end]), vouched, 0)
+		r.line = appendRunes(r.line[:0], s[start:end])
+		out, u := r.repair(r.line, vouched, 0)
 		if u != 0 {
 			if used == 0 {
 				b.Grow(len(s))
 			}
 			used |= u
 			b.WriteString(s[pos:start])
-			for _, r := range out {
-				b.WriteRune(r)
+			for _, c := range out {
+				b.WriteRune(c)
 			}
 			pos = end
 		}
@@ -527,17 +268,95 @@ func fixMojibakeLayer(s string, vouched *uint8) (string, uint16) {
 	return b.String(), used
 }
 
-// repairRunes undoes one layer of mis-decoding in rs.
-func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
-	cand := candidates(rs)
-	var cls []cluster
-	for k := charset(0); k < numCharsets; k++ {
-		cls = appendClusters(cls, rs, cand, k)
+// appendRunes appends the runes of s to rs.
+func appendRunes(rs []rune, s string) []rune {
+	for _, c := range s {
+		rs = append(rs, c)
 	}
-	if len(cls) == 0 {
+	return rs
+}
+
+// A repairer holds the buffers that the repair of one line after another
+// reuses, and another repairer for looking through the next layer. It is
+// made for one call of FixWith and used by one goroutine.
+type repairer struct {
+	line     []rune
+	cand     []uint8 // the candidate mask of each rune
+	pos      []int   // the runes with a candidate mask
+	cls      []cluster
+	ord      []int     // cls in order of start
+	sorted   []cluster // cls in order of start
+	seqs     []seq
+	rivals   []int
+	accepted []int
+	taken    []bool
+	chosen   []int
+	out      []rune
+	deeper   *repairer
+}
+
+// reserve makes room in r's buffers for a line of n runes and up to m
+// clusters at once, rather than growing them step by step.
+func (r *repairer) reserve(n, m int) {
+	if cap(r.cand) < n {
+		n = max(n, 64)
+		r.cand = make([]uint8, 0, n)
+		r.pos = make([]int, 0, n)
+		r.taken = make([]bool, 0, n)
+		r.out = make([]rune, 0, n)
+	}
+	if cap(r.cls) < m {
+		m = max(m, 16)
+		r.cls = make([]cluster, 0, m)
+		r.sorted = make([]cluster, 0, m)
+		r.seqs = make([]seq, 0, 2*m)
+		ints := make([]int, 4*m)
+		r.ord, r.rivals, r.accepted, r.chosen = ints[:0:m], ints[m:m:2*m], ints[2*m:2*m:3*m], ints[3*m:3*m:4*m]
+	}
+}
+
+// deep returns the repairer for the next layer down.
+func (r *repairer) deep() *repairer {
+	if r == nil {
+		return new(repairer)
+	}
+	if r.deeper == nil {
+		r.deeper = new(repairer)
+	}
+	return r.deeper
+}
+
+// repair undoes one layer of mis-decoding in rs. The runes it returns are
+// rs itself when nothing changed, or the repairer's own buffer, valid until
+// its next use.
+func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
+	r.reserve(len(rs), 0)
+	r.candidates(rs)
+	// Each cluster starts at a rune with its charset in the mask.
+	bound := 0
+	for _, i := range r.pos {
+		bound += bits.OnesCount8(r.cand[i])
+	}
+	r.reserve(0, bound)
+	r.cls, r.seqs = r.cls[:0], r.seqs[:0]
+	for k := charset(0); k < numCharsets; k++ {
+		r.appendClusters(rs, k)
+	}
+	if len(r.cls) == 0 {
 		return rs, 0
 	}
-	sort.Slice(cls, func(i, j int) bool { return cls[i].start < cls[j].start })
+	// Order the clusters by start (sorting their indices: the same order
+	// as sorting them, for less copying).
+	ord := r.ord[:0]
+	for i := range r.cls {
+		ord = append(ord, i)
+	}
+	slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(r.cls[a].start, r.cls[b].start) })
+	cls := r.sorted[:0]
+	for _, i := range ord {
+		cls = append(cls, r.cls[i])
+	}
+	r.ord, r.sorted = ord, cls
 	prev := *vouched
 	// A cluster is strong when its evidence, before the charset's prior,
 	// reaches strongScore without assuming lost bytes.
@@ -545,7 +364,7 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	var nstrong [numCharsets]int
 	for i := range cls {
 		c := &cls[i]
-		c.score = scoreCluster(rs, c, depth)
+		c.score = r.score(rs, cls[:i], c, depth)
 		if strong(c) {
 			nstrong[c.cs]++
 		}
@@ -553,10 +372,11 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 	// A charset's evidence is how much better its clusters score than the
 	// rival readings of the same runes; it settles close calls between
 	// similar charsets (windows-1250 and ISO-8859-2) document-wide.
-	rivals := make([]int, len(cls))
-	for i := range rivals {
-		rivals[i] = acceptScore - 1
+	rivals := r.rivals[:0]
+	for range cls {
+		rivals = append(rivals, acceptScore-1)
 	}
+	r.rivals = rivals
 	for i := range cls {
 		// cls is sorted by start: the overlapping clusters follow i
 		// until one starts at or after its end.
@@ -584,7 +404,7 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 			*vouched |= 1 << k
 		}
 	}
-	var accepted []*cluster
+	accepted := r.accepted[:0]
 	for i := range cls {
 		c := &cls[i]
 		if c.score == rejected {
@@ -600,13 +420,14 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 			c.score += bigDocBonus
 		} else if others > 0 || prev&(1<<c.cs) != 0 {
 			c.score += docBonus
-		} else if c.question && (c.score < 2*strongScore || !c.hasReal()) {
+		} else if c.question && (c.score < 2*strongScore || !r.hasReal(c)) {
 			continue // a '?' is read as a lost byte only in proven company
 		}
 		if c.score >= acceptScore || c.lossy && !c.question && c.score >= lossyAccept {
-			accepted = append(accepted, c)
+			accepted = append(accepted, i)
 		}
 	}
+	r.accepted = accepted
 	if len(accepted) == 0 {
 		return rs, 0
 	}
@@ -618,16 +439,21 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 		}
 		return c.score
 	}
-	sort.SliceStable(accepted, func(i, j int) bool {
-		a, b := accepted[i], accepted[j]
+	slices.SortStableFunc(accepted, func(i, j int) int {
+		a, b := &cls[i], &cls[j]
 		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra > rb
+			return cmp.Compare(rb, ra)
 		}
-		return evidence[a.cs] > evidence[b.cs]
+		return cmp.Compare(evidence[b.cs], evidence[a.cs])
 	})
-	taken := make([]bool, len(rs))
-	var chosen []*cluster
-	for _, c := range accepted {
+	taken := r.taken[:0]
+	for range rs {
+		taken = append(taken, false)
+	}
+	r.taken = taken
+	chosen := r.chosen[:0]
+	for _, i := range accepted {
+		c := &cls[i]
 		free := true
 		for i := c.start; i < c.end; i++ {
 			if taken[i] {
@@ -641,20 +467,22 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 		for i := c.start; i < c.end; i++ {
 			taken[i] = true
 		}
-		chosen = append(chosen, c)
+		chosen = append(chosen, i)
 	}
-	sort.Slice(chosen, func(i, j int) bool { return chosen[i].start < chosen[j].start })
-	chosen = dropHopeless(rs, chosen)
+	slices.SortFunc(chosen, func(i, j int) int { return cmp.Compare(cls[i].start, cls[j].start) })
+	chosen = dropHopeless(rs, cls, chosen)
+	r.chosen = chosen
 	if len(chosen) == 0 {
 		return rs, 0
 	}
-	out := make([]rune, 0, len(rs))
+	out := r.out[:0]
 	var used uint16
 	pos := 0
-	for _, c := range chosen {
+	for _, i := range chosen {
+		c := &cls[i]
 		out = append(out, rs[pos:c.start]...)
 		c1 := false
-		for _, q := range c.seqs {
+		for _, q := range r.seqs[c.s0:c.s1] {
 			out = append(out, q.out)
 			c1 = c1 || q.c1
 		}
@@ -666,17 +494,20 @@ func repairRunes(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
 		pos = c.end
 	}
 	out = append(out, rs[pos:]...)
+	r.out = out
 	return out, used
 }
 
 // dropHopeless leaves alone the words (runs without spaces) where the
 // chosen repairs would leave more mojibake-like pairs behind than they
 // remove: such text is garbled beyond what a partial repair can explain.
-func dropHopeless(rs []rune, chosen []*cluster) []*cluster {
+// chosen indexes cls, in order of start; what is kept is returned in its
+// place.
+func dropHopeless(rs []rune, cls []cluster, chosen []int) []int {
 	out := chosen[:0]
 	for i := 0; i < len(chosen); {
 		// The word around chosen[i], and the chosen clusters inside it.
-		ws, we := chosen[i].start, chosen[i].end
+		ws, we := cls[chosen[i]].start, cls[chosen[i]].end
 		for ws > 0 && rs[ws-1] != ' ' {
 			ws--
 		}
@@ -684,21 +515,21 @@ func dropHopeless(rs []rune, chosen []*cluster) []*cluster {
 			we++
 		}
 		j := i
-		for j < len(chosen) && chosen[j].start < we {
-			if chosen[j].end > we {
-				we = chosen[j].end
+		for j < len(chosen) && cls[chosen[j]].start < we {
+			if e := cls[chosen[j]].end; e > we {
+				we = e
 			}
 			j++
 		}
 		fixed, left, c := j-i, 0, i
 		for p := ws; p+1 < we; p++ {
-			for c < j && chosen[c].end <= p {
+			for c < j && cls[chosen[c]].end <= p {
 				c++
 			}
-			if c < j && p >= chosen[c].start {
+			if c < j && p >= cls[chosen[c]].start {
 				continue
 			}
-			if c < j && p+1 >= chosen[c].start {
+			if c < j && p+1 >= cls[chosen[c]].start {
 				continue
 			}
 			if e := lookup(rs[p]); e != nil && e.lead != 0 {
@@ -715,9 +546,27 @@ func dropHopeless(rs []rune, chosen []*cluster) []*cluster {
 	return out
 }
 
+// score rates cluster c of rs. Charsets that read the same runes the same
+// way (windows-1252, windows-1250 and windows-1257 share many) differ only
+// in their prior, so a cluster that decodes like one already scored, among
+// done, which are sorted by start, takes its score.
+func (r *repairer) score(rs []rune, done []cluster, c *cluster, depth int) int {
+	seqs := r.seqs[c.s0:c.s1]
+	for i := len(done) - 1; i >= 0 && done[i].start == c.start; i-- {
+		d := &done[i]
+		if d.end == c.end && slices.Equal(seqs, r.seqs[d.s0:d.s1]) {
+			if d.score == rejected {
+				return rejected
+			}
+			return d.score + charsetPrior[d.cs] - charsetPrior[c.cs]
+		}
+	}
+	return scoreCluster(rs, c, seqs, depth, r)
+}
+
 // hasReal reports whether some seq of c decodes real bytes only.
-func (c *cluster) hasReal() bool {
-	for _, q := range c.seqs {
+func (r *repairer) hasReal(c *cluster) bool {
+	for _, q := range r.seqs[c.s0:c.s1] {
 		if !q.lossy && !q.space {
 			return true
 		}
@@ -725,60 +574,50 @@ func (c *cluster) hasReal() bool {
 	return false
 }
 
-// appendClusters finds the clusters of charset k in rs. cand[i] has bit k
-// set where a sequence of charset k may start.
-func appendClusters(cls []cluster, rs []rune, cand []uint8, k charset) []cluster {
+// appendClusters finds the clusters of charset k in rs: maximal runs of
+// sequences, each starting where the last ended, the first at a rune whose
+// candidate mask has k. Like a scan from left to right, it looks for the
+// next cluster only after the end of the last and the rune there, where
+// the last failed to go on.
+func (r *repairer) appendClusters(rs []rune, k charset) {
 	bit := uint8(1) << k
-	cur := -1
-	for i := 0; i < len(rs); {
-		if cand[i]&bit == 0 && (cur < 0 || cls[cur].end != i) {
-			i++
+	next := 0
+	for _, i := range r.pos {
+		if i < next || r.cand[i]&bit == 0 {
 			continue
 		}
 		q, ok := parseSeq(rs, i, k)
 		if !ok {
-			cur = -1
-			i++
 			continue
 		}
-		if cur < 0 || cls[cur].end != q.start {
-			cls = append(cls, cluster{cs: k, start: q.start, clean: true})
-			cur = len(cls) - 1
+		c := cluster{cs: k, start: q.start, s0: len(r.seqs), clean: true}
+		for ok {
+			r.seqs = append(r.seqs, q)
+			c.end = q.end
+			c.lossy = c.lossy || q.lossy
+			c.question = c.question || q.question
+			c.clean = c.clean && !q.lossy && !q.space
+			if q.end >= len(rs) {
+				break
+			}
+			q, ok = parseSeq(rs, q.end, k)
 		}
-		c := &cls[cur]
-		c.seqs = append(c.seqs, q)
-		c.end = q.end
-		c.lossy = c.lossy || q.lossy
-		c.question = c.question || q.question
-		c.clean = c.clean && !q.lossy && !q.space
-		i = q.end
+		c.s1 = len(r.seqs)
+		r.cls = append(r.cls, c)
+		next = c.end + 1
 	}
-	return cls
 }
 
-// candidates marks, for each rune of rs, the charsets in which a sequence
-// may start there.
-func candidates(rs []rune) []uint8 {
-	cand := make([]uint8, len(rs))
-	for i := 0; i+1 < len(rs); i++ {
-		if rs[i] < utf8.RuneSelf {
-			continue
-		}
-		e := lookup(rs[i])
-		if e == nil || e.lead == 0 {
-			continue
-		}
-		var ne *alphaEntry
-		if rs[i+1] >= utf8.RuneSelf {
-			ne = lookup(rs[i+1])
-		}
-		cand[i] = leadMask(e, rs[i+1], ne)
-		if rs[i+1] == ' ' && i+2 < len(rs) {
-			// A three- or four-byte lead, a space for 0xA0, a continuation.
-			if ce := lookup(rs[i+2]); ce != nil {
-				cand[i] |= e.lead &^ e.lead2 & nbspCharsets & ce.cont
-			}
+// candidates marks in r.cand, for each rune of rs, the charsets in which a
+// sequence may start there, and lists in r.pos the runes where one may.
+func (r *repairer) candidates(rs []rune) {
+	cand, pos := r.cand[:0], r.pos[:0]
+	for i := range rs {
+		m := candMask(rs, i)
+		cand = append(cand, m)
+		if m != 0 {
+			pos = append(pos, i)
 		}
 	}
-	return cand
+	r.cand, r.pos = cand, pos
 }

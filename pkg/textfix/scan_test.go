@@ -93,7 +93,7 @@ func checkScan(t *testing.T, s string) {
 	}
 	if need&needMojibake == 0 {
 		var v uint8
-		if out, _ := fixMojibakeLayer(s, &v); out != s {
+		if out, _ := fixMojibakeLayer(s, &v, new(repairer)); out != s {
 			t.Errorf("scan(%q): mojibake not needed, but its repair changes it to %q", s, out)
 		}
 		if out := referenceMojibakeLayer(s); out != s {
@@ -121,7 +121,7 @@ func referenceMojibakeLayer(s string) string {
 	var vouched uint8
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		if out, used := repairRunes([]rune(l), &vouched, 0); used != 0 {
+		if out, used := new(repairer).repair([]rune(l), &vouched, 0); used != 0 {
 			lines[i] = string(out)
 		}
 	}
@@ -153,7 +153,7 @@ func TestMojibakeLayerAgreesWithReference(t *testing.T) {
 			continue
 		}
 		var v uint8
-		got, _ := fixMojibakeLayer(s, &v)
+		got, _ := fixMojibakeLayer(s, &v, new(repairer))
 		if want := referenceMojibakeLayer(s); got != want {
 			t.Errorf("fixMojibakeLayer(%q)\n   got: %q\n  want: %q", s, got, want)
 		}

@@ -16,27 +16,21 @@ const (
 // the rarer the mix-up in practice, the more.
 var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 2, cp1257: 1, macroman: 1, cp437: 2}
 
-// scoreCluster rates repairing c in rs. depth is the number of layers
-// already looked through.
-func scoreCluster(rs []rune, c *cluster, depth int) int {
+// scoreCluster rates repairing c, whose sequences are seqs, in rs. depth
+// is the number of layers already looked through; r repairs the next.
+func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int {
 	var obuf, dbuf [128]rune
-	orig := window(obuf[:0], rs, c.start, c.end, nil)
-	// C1 controls that windows-1252 defines are repaired on their own, so
-	// the original is judged as if they had been.
-	for i := ctx; i < len(orig)-ctx; i++ {
-		if r := orig[i]; r >= 0x80 && r < 0xA0 {
-			orig[i] = decodeTable[cp1252][r]
-		}
-	}
-	dec := window(dbuf[:0], rs, c.start, c.end, c.seqs)
+	dec := window(dbuf[:0], rs, c.start, c.end, seqs)
 	db := badness(dec)
-	if inner := dec[ctx : len(dec)-ctx]; depth < maxDepth && mayHaveMojibakeRunes(inner) {
+	if inner := dec[ctx : len(dec)-ctx]; depth < maxDepth && hasStrongPair(inner) {
 		// Look through the next layer: repair the decoded runes on their
 		// own and judge the result in the original context.
 		var v uint8
-		if deep, used := repairRunes(append([]rune(nil), inner...), &v, depth+1); used != 0 {
-			w := make([]rune, 0, len(deep)+2*ctx)
-			w = append(append(append(w, dec[:ctx]...), deep...), dec[len(dec)-ctx:]...)
+		d := r.deep()
+		d.line = append(d.line[:0], inner...)
+		if deep, used := d.repair(d.line, &v, depth+1); used != 0 {
+			var wbuf [128]rune
+			w := append(append(append(wbuf[:0], dec[:ctx]...), deep...), dec[len(dec)-ctx:]...)
 			if b := badness(w); b < db {
 				db, dec = b, w
 			}
@@ -47,8 +41,16 @@ func scoreCluster(rs []rune, c *cluster, depth int) int {
 			return rejected
 		}
 	}
+	orig := window(obuf[:0], rs, c.start, c.end, nil)
+	// C1 controls that windows-1252 defines are repaired on their own, so
+	// the original is judged as if they had been.
+	for i := ctx; i < len(orig)-ctx; i++ {
+		if r := orig[i]; r >= 0x80 && r < 0xA0 {
+			orig[i] = decodeTable[cp1252][r]
+		}
+	}
 	score := badness(orig) - db - charsetPrior[c.cs]
-	for _, q := range c.seqs {
+	for _, q := range seqs {
 		n := q.end - q.start
 		switch {
 		case q.question:
@@ -74,6 +76,7 @@ func scoreCluster(rs []rune, c *cluster, depth int) int {
 // window builds context + cluster (original runes, or the decoded ones when
 // seqs is given) + context, with spaces standing for the edges of the text.
 func window(w []rune, rs []rune, start, end int, seqs []seq) []rune {
+	// seqs is nil for the original runes; a cluster always has seqs.
 	for i := start - ctx; i < start; i++ {
 		if i < 0 {
 			w = append(w, ' ')
@@ -101,32 +104,30 @@ func window(w []rune, rs []rune, start, end int, seqs []seq) []rune {
 // badness rates the inner runes of a window (all but ctx on each side) and
 // the first rune after them, whose rating depends on them.
 func badness(w []rune) int {
-	var cbuf [128]class
-	var sbuf [128]script
-	cs, ss := cbuf[:0], sbuf[:0]
+	t := propsTable()
+	var pbuf [128]runeProp
+	ps := pbuf[:0]
 	for _, r := range w {
-		c, sc := props(r)
-		cs, ss = append(cs, c), append(ss, sc)
+		ps = append(ps, propOf(t, r))
 	}
 	total := 0
 	stop := len(w) - ctx + 1
 	for i := ctx; i < stop; i++ {
-		total += runeCost(w, cs, ss, i, i < stop-1)
+		total += runeCost(w, ps, i, i < stop-1)
 	}
 	return total
 }
 
-// runeCost rates w[i] in its context; cs and ss hold the class and script
-// of each rune of w.
-func runeCost(w []rune, cs []class, ss []script, i int, inner bool) int {
+// runeCost rates w[i] in its context; ps holds the props of each rune of w.
+func runeCost(w []rune, ps []runeProp, i int, inner bool) int {
 	r, p, pp, n, nn := w[i], w[i-1], w[i-2], w[i+1], w[i+2]
-	rc, rsc := cs[i], ss[i]
-	pc, psc := cs[i-1], ss[i-1]
-	ppc := cs[i-2]
-	nc := cs[i+1]
+	rc, rsc := ps[i].class(), ps[i].script()
+	pc, psc := ps[i-1].class(), ps[i-1].script()
+	ppc := ps[i-2].class()
+	nc := ps[i+1].class()
 	cost := transition(p, pc, psc, r, rc, rsc)
 	if inner {
-		cost += rarity(r)
+		cost += ps[i].rarity()
 	}
 	rl, pl, nl := isLetter(rc), isLetter(pc), isLetter(nc)
 	switch {
@@ -140,7 +141,7 @@ func runeCost(w []rune, cs []class, ss []script, i int, inner bool) int {
 			cost += 4
 		}
 	case rl && r >= 0x80 && !pl && pc != clsDigit && !nl && nc != clsDigit:
-		cost += oneLetterWord(r, rc, rsc, n, nc, nn, cs[i+2], ss[i+2])
+		cost += oneLetterWord(r, rc, rsc, n, nc, nn, ps[i+2].class(), ps[i+2].script())
 	case rc == clsLower && pc == clsUpper && ppc == clsUpper && (r >= 0x80 || p >= 0x80 || pp >= 0x80):
 		// "ABc": a lower-case letter closing a capitalised word.
 		cost += 3

@@ -121,6 +121,7 @@ func FixWith(s string, o Options) (string, []string) {
 		s = f(s)
 		settled[k], done[k] = s, true
 	}
+	var rep repairer // buffers for the mojibake repair, reused across lines, layers and rounds
 	start, startApplied := s, applied
 	for round := 0; ; round++ {
 		if round == maxRounds {
@@ -146,7 +147,7 @@ func FixWith(s string, o Options) (string, []string) {
 				out := s
 				for layer := 0; ; layer++ {
 					var u uint16
-					if out, u = fixMojibakeLayer(out, &vouched); u == 0 {
+					if out, u = fixMojibakeLayer(out, &vouched, &rep); u == 0 {
 						break
 					}
 					if layer == maxLayers {
