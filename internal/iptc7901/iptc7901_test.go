@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/wirefeed/wirefeed/internal/golden"
 	"github.com/wirefeed/wirefeed/internal/story"
 )
 
@@ -47,7 +48,7 @@ func firstHTMLParagraph(s string) string {
 // white space. The 7901 text puts the teaser, when there is one, before
 // the article, and the dateline before the article's first paragraph.
 func TestDigitalwiresCrossCheck(t *testing.T) {
-	root := filepath.Join(corpusDir(t), "anpa", "dpa-iptc7901")
+	root := filepath.Join(golden.Corpus(t), "anpa", "dpa-iptc7901")
 	files, err := filepath.Glob(filepath.Join(root, "iptc7901", "*.iptc"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no .iptc files under %s (%v)", root, err)
@@ -307,7 +308,7 @@ func TestReadHeadline(t *testing.T) {
 		{"plain", []string{"Titel"}, "Titel", "", nil, false},
 		{"flash", []string{"(Eil )", "Titel"}, "Titel", "", nil, false},
 		{"wrapped correction, genre, byline, picture note",
-			[]string{"(Berichtigung: In einer früheren Version", "stand es falsch.)", "(KORR-Bericht)", "Der Titel", "Von A und B, dpa", "(Foto Produktion)"},
+			[]string{"(Berichtigung: Im zweiten Absatz wurde", "ein Name korrigiert.)", "(KORR-Bericht)", "Der Titel", "Von A und B, dpa", "(Foto Produktion)"},
 			"Der Titel", "Von A und B, dpa", []string{"correction"}, false},
 		{"update", []string{"(Aktualisierung: neue Zahlen)", "Titel"}, "Titel", "", []string{"update"}, false},
 		{"wrapped title", []string{"dpa-Tagesvorschau Politik für Dienstag, 24. September", "2024"}, "dpa-Tagesvorschau Politik für Dienstag, 24. September 2024", "", nil, false},
@@ -354,23 +355,23 @@ func TestSplitHeadline(t *testing.T) {
 }
 
 func TestParagraphs(t *testing.T) {
-	wrap69 := "Ein Unternehmen aus Baden vertreibt Blutkapseln und «künstliche\nJungfernhäutchen». Es will helfen, erntet aber auch Kritik - und\nmacht so auf ein gesellschaftliches Phänomen aufmerksam."
+	wrapped := "Ein Verein aus dem Schwarzwald baut Nistkästen für Mauersegler und\nverteilt sie an Schulen. Die Kinder hängen sie selbst auf und zählen\nim Sommer die Vögel, die dort brüten."
 	tests := []struct {
 		name string
 		in   string
 		want []string
 	}{
 		{"blank lines", "a b\nc\n\nd", []string{"a b c", "d"}},
-		{"wrapped at 69", wrap69, []string{fields(wrap69)}},
+		{"wrapped lines", wrapped, []string{fields(wrapped)}},
 		{"line starting with a dash after a full line",
-			"Geschäft, das er mit seiner Firma in Waghäusel bei Karlsruhe betreibt\n- und das der Grund dafür ist, dass er lieber nicht namentlich\ngenannt werden möchte.",
-			[]string{"Geschäft, das er mit seiner Firma in Waghäusel bei Karlsruhe betreibt - und das der Grund dafür ist, dass er lieber nicht namentlich genannt werden möchte."}},
+			"Die Werkstatt, die sie seit Jahren in einem Hinterhof in Freiburg führt\n- und die sie im Herbst aufgeben muss, wenn der Vertrag ausläuft -\nbleibt bis dahin geöffnet.",
+			[]string{"Die Werkstatt, die sie seit Jahren in einem Hinterhof in Freiburg führt - und die sie im Herbst aufgeben muss, wenn der Vertrag ausläuft - bleibt bis dahin geöffnet."}},
 		{"short line ends a paragraph",
-			"Auf www.dpa-news.de bieten wir Ihnen einen laufend aktualisierten\nÜberblick über die dpa-Topthemen des Tages. Auch Ihre Fragen und\nAnregungen.\nAnsprechpartner:\nRedaktion Politik - Tel.: +49 30 2852 31301\nE-Mail: politik@dpa.com",
-			[]string{"Auf www.dpa-news.de bieten wir Ihnen einen laufend aktualisierten Überblick über die dpa-Topthemen des Tages. Auch Ihre Fragen und Anregungen.", "Ansprechpartner:", "Redaktion Politik - Tel.: +49 30 2852 31301", "E-Mail: politik@dpa.com"}},
+			"Unter www.example.com finden Sie jeden Tag eine aktuelle Übersicht\nüber die wichtigsten Termine der Woche. Hinweise und Fragen nehmen\nwir gern entgegen.\nKontakt:\nRedaktion Termine - Tel.: +49 30 1234 5678\nE-Mail: termine@example.com",
+			[]string{"Unter www.example.com finden Sie jeden Tag eine aktuelle Übersicht über die wichtigsten Termine der Woche. Hinweise und Fragen nehmen wir gern entgegen.", "Kontakt:", "Redaktion Termine - Tel.: +49 30 1234 5678", "E-Mail: termine@example.com"}},
 		{"list items and continuations",
-			"  * Zusammenfassung, «Erste Schritte auf dem Weg zu eine Koalition» -\n    96 Zl. und weiter\n  * Video-Digital-Beitrag",
-			[]string{"* Zusammenfassung, «Erste Schritte auf dem Weg zu eine Koalition» - 96 Zl. und weiter", "* Video-Digital-Beitrag"}},
+			"  * Zusammenfassung, «Der Rat stimmt über den neuen Haushalt ab» -\n    80 Zl. und weiter\n  * Video-Digital-Beitrag",
+			[]string{"* Zusammenfassung, «Der Rat stimmt über den neuen Haushalt ab» - 80 Zl. und weiter", "* Video-Digital-Beitrag"}},
 		{"table rows", "6. Spieltag:\n\n| FC Augsburg   | - | Gladbach | 2:1 |\n| Bremen        | - | Freiburg | 0:1 |",
 			[]string{"6. Spieltag:", "| FC Augsburg | - | Gladbach | 2:1 |", "| Bremen | - | Freiburg | 0:1 |"}},
 		{"indented paragraphs",
