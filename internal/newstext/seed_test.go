@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wirefeed/wirefeed/internal/recordtest"
 	"github.com/wirefeed/wirefeed/internal/textdump"
 )
 
 // TestSeed runs the helpers over the body of the original example item, kept
 // in the shared/seeds folder beside the repository.
 func TestSeed(t *testing.T) {
-	dir := findSeeds(t)
+	dir := recordtest.SharedDir(t, "seeds")
 	b, err := os.ReadFile(filepath.Join(dir, "xinhua-peru-2020-05-01.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -54,26 +55,5 @@ func TestSeed(t *testing.T) {
 	}
 	if want := []int{1}; !slices.Equal(datelines, want) {
 		t.Errorf("seed datelines at lines %v, want %v", datelines, want)
-	}
-}
-
-// findSeeds walks up from the working directory to the folder that holds
-// shared/seeds, and skips the test when there is none.
-func findSeeds(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		seeds := filepath.Join(dir, "shared", "seeds")
-		if fi, err := os.Stat(seeds); err == nil && fi.IsDir() {
-			return seeds
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no shared/seeds folder above the working directory; the seed test needs the shared folder beside the repository")
-		}
-		dir = parent
 	}
 }
