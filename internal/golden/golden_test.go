@@ -134,16 +134,25 @@ func TestStories(t *testing.T) {
 		t.Errorf("Stories with Verbatim:\n%s", got)
 	}
 
+	if got := Outcome([]story.Story{st}, nil); got != "parsed" {
+		t.Errorf("Outcome of a story = %q, want parsed", got)
+	}
+	if got := Outcome(nil, nil); got != "no stories" {
+		t.Errorf("Outcome of nothing = %q, want no stories", got)
+	}
 	for _, tt := range []struct {
-		err  error
-		want string
+		err           error
+		want, outcome string
 	}{
-		{&story.SkipError{Reason: "x_photo", Detail: "item 1 is a photo"}, "skipped: x_photo\ndetail: item 1 is a photo\n"},
-		{&story.ParseError{Reason: "x_bad", Err: errors.New("line 3")}, "rejected: x_bad\nerror: line 3\n"},
-		{errors.New("plain"), "error of type *errors.errorString: plain\n"},
+		{&story.SkipError{Reason: "x_photo", Detail: "item 1 is a photo"}, "skipped: x_photo\ndetail: item 1 is a photo\n", "skipped x_photo"},
+		{&story.ParseError{Reason: "x_bad", Err: errors.New("line 3")}, "rejected: x_bad\nerror: line 3\n", "rejected x_bad"},
+		{errors.New("plain"), "error of type *errors.errorString: plain\n", "error of type *errors.errorString: plain"},
 	} {
 		if got := Stories(nil, tt.err, Text); got != tt.want {
 			t.Errorf("Stories(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+		if got := Outcome(nil, tt.err); got != tt.outcome {
+			t.Errorf("Outcome(%v) = %q, want %q", tt.err, got, tt.outcome)
 		}
 	}
 }

@@ -91,6 +91,25 @@ func Stories(stories []story.Story, err error, text func(string) string) string 
 	return b.String()
 }
 
+// Outcome says in a few words what a parser returned: "parsed", "no
+// stories", "skipped <reason>", "rejected <reason>", or, for an error of
+// another type, "error of type <type>: <error>".
+func Outcome(stories []story.Story, err error) string {
+	var se *story.SkipError
+	var pe *story.ParseError
+	switch {
+	case errors.As(err, &se):
+		return "skipped " + se.Reason
+	case errors.As(err, &pe):
+		return "rejected " + pe.Reason
+	case err != nil:
+		return fmt.Sprintf("error of type %T: %v", err, err)
+	case len(stories) == 0:
+		return "no stories"
+	}
+	return "parsed"
+}
+
 // CompareSample compares what a parser returned for the corpus sample
 // rel (a path that Samples returned) with its golden file, Path(rel): a
 // line naming the sample, the header lines, if any, and the stories with
