@@ -2,7 +2,6 @@ package iptc7901
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -211,18 +210,11 @@ func TestFixtures(t *testing.T) {
 		}
 	})
 	t.Run("empty text", func(t *testing.T) {
-		_, err := parse(t, "no_body.iptc")
-		wantReject(t, err, ReasonNoBody)
+		stories, err := parse(t, "no_body.iptc")
+		if got, want := golden.Outcome(stories, err), "rejected "+ReasonNoBody; got != want {
+			t.Errorf("%s (%v), want %s", got, err, want)
+		}
 	})
-}
-
-// wantReject checks that err is a *story.ParseError with the reason.
-func wantReject(t *testing.T, err error, reason string) {
-	t.Helper()
-	var pe *story.ParseError
-	if !errors.As(err, &pe) || pe.Reason != reason {
-		t.Fatalf("err = %v, want a parse error with reason %q", err, reason)
-	}
 }
 
 func TestErrors(t *testing.T) {
@@ -245,7 +237,9 @@ func TestErrors(t *testing.T) {
 			if stories != nil {
 				t.Errorf("stories %v, want none", stories)
 			}
-			wantReject(t, err, tt.reason)
+			if got, want := golden.Outcome(nil, err), "rejected "+tt.reason; got != want {
+				t.Errorf("%s (%v), want %s", got, err, want)
+			}
 		})
 	}
 	stories, err := Parse([]byte(strings.Repeat("\x02x\x03", story.MaxItems)))

@@ -1,12 +1,10 @@
 package newsmlg2
 
 import (
-	"errors"
 	"path/filepath"
 	"testing"
 
 	"github.com/wirefeed/wirefeed/internal/golden"
-	"github.com/wirefeed/wirefeed/internal/story"
 )
 
 // TestCorpusGolden parses every sample of the NewsML-G2 corpus and
@@ -21,7 +19,7 @@ func TestCorpusGolden(t *testing.T) {
 			t.Errorf("Sniff is false for a NewsML-G2 sample")
 		}
 		stories, err := Parse(b)
-		counts[outcome(err)]++
+		counts[golden.Outcome(stories, err)]++
 		golden.CompareSample(t, rel, "", stories, err)
 	})
 	if files != 38 {
@@ -34,19 +32,4 @@ func TestCorpusGolden(t *testing.T) {
 // them with testdata/golden/fixtures/<name>.golden.
 func TestFixtureGolden(t *testing.T) {
 	golden.Fixtures(t, filepath.Join("testdata", "*.xml"), Parse)
-}
-
-// outcome names the kind of result of Parse.
-func outcome(err error) string {
-	var se *story.SkipError
-	var pe *story.ParseError
-	switch {
-	case err == nil:
-		return "parsed"
-	case errors.As(err, &se):
-		return "skipped:" + se.Reason
-	case errors.As(err, &pe):
-		return "rejected:" + pe.Reason
-	}
-	return "error"
 }

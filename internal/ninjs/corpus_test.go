@@ -86,70 +86,70 @@ func TestValidationSuite(t *testing.T) {
 	corpus := golden.Corpus(t)
 	want := map[string]string{
 		// 1.4: only uri, headline and the metadata under test.
-		"1.4/should_fail/001_bad_contentcreated.json":  "skip ninjs_no_body", // contentcreated is an object; not read
-		"1.4/should_fail/002_bad_contentcreated.json":  "skip ninjs_no_body", // contentcreated is a list; not read
-		"1.4/should_fail/003_bad_expires.json":         "skip ninjs_no_body", // expires is not read
-		"1.4/should_fail/004_bad_expires.json":         "skip ninjs_no_body",
-		"1.4/should_fail/005_bad_rightsinfo.json":      "skip ninjs_no_body", // rights are not read
-		"1.4/should_fail/006_bad_rightsinfo.json":      "skip ninjs_no_body",
-		"1.4/should_pass/001_ninjs_example.json":       "skip ninjs_no_body",
-		"1.4/should_pass/002_contentcreated.json":      "skip ninjs_no_body",
-		"1.4/should_pass/003_rightsinfo_linked.json":   "skip ninjs_no_body",
-		"1.4/should_pass/004_rightsinfo_embedded.json": "skip ninjs_no_body",
+		"1.4/should_fail/001_bad_contentcreated.json":  "skipped ninjs_no_body", // contentcreated is an object; not read
+		"1.4/should_fail/002_bad_contentcreated.json":  "skipped ninjs_no_body", // contentcreated is a list; not read
+		"1.4/should_fail/003_bad_expires.json":         "skipped ninjs_no_body", // expires is not read
+		"1.4/should_fail/004_bad_expires.json":         "skipped ninjs_no_body",
+		"1.4/should_fail/005_bad_rightsinfo.json":      "skipped ninjs_no_body", // rights are not read
+		"1.4/should_fail/006_bad_rightsinfo.json":      "skipped ninjs_no_body",
+		"1.4/should_pass/001_ninjs_example.json":       "skipped ninjs_no_body",
+		"1.4/should_pass/002_contentcreated.json":      "skipped ninjs_no_body",
+		"1.4/should_pass/003_rightsinfo_linked.json":   "skipped ninjs_no_body",
+		"1.4/should_pass/004_rightsinfo_embedded.json": "skipped ninjs_no_body",
 		// 2.1: the bad associations do not affect the story; captions
 		// come only from associations that say something.
-		"2.1/should_fail/001_bad_association.json":                         "parse",
-		"2.1/should_fail/002_good_association_but_no_name.json":            "parse",
-		"2.1/should_fail/003_good_association_but_no_uri.json":             "parse",
-		"2.1/should_fail/004_bad_rights.json":                              "skip ninjs_no_body",
-		"2.1/should_pass/001_ninjs_example.json":                           "skip ninjs_no_body",
-		"2.1/should_pass/002_schema.json":                                  "skip ninjs_no_body",
-		"2.1/should_pass/003_schema_only.json":                             "skip ninjs_no_body",
-		"2.1/should_pass/004_headlines.json":                               "skip ninjs_no_body",
-		"2.1/should_pass/005_altids.json":                                  "skip ninjs_no_body",
-		"2.1/should_pass/006_genre.json":                                   "skip ninjs_no_body",
-		"2.1/should_pass/007_trust_indicator.json":                         "skip ninjs_no_body",
-		"2.1/should_pass/009_rights.json":                                  "skip ninjs_no_body",
-		"2.1/should_pass/010_geojson.json":                                 "skip ninjs_picture",
-		"2.1/should_pass/011_contactinfo.json":                             "skip ninjs_picture",
-		"2.1/should_pass/012_subject_confidence_relevance.json":            "skip ninjs_no_body", // type text, no body or description
-		"2.1/should_pass/013_org_symbol.json":                              "skip ninjs_no_body",
-		"2.1/should_pass/014_expires.json":                                 "skip ninjs_no_body", // untyped: no description fallback
-		"3.0/should_fail/001_bad_geojson.json":                             "skip ninjs_picture", // places are not read
-		"3.0/should_fail/001_bad_toplevel.json":                            "skip ninjs_no_body", // unknown fields are ignored
-		"3.0/should_fail/002_bad_association.json":                         "parse",
-		"3.0/should_fail/003_event_with_conflicting_start.json":            "skip ninjs_event",
-		"3.0/should_fail/004_event_with_renditions.json":                   "skip ninjs_event",
-		"3.0/should_fail/004_invalid_truncated_date.json":                  "skip ninjs_event",
-		"3.0/should_fail/005_planned_coverage_bad_urgency.json":            "skip ninjs_planning",
-		"3.0/should_fail/006_bad_urgency.json":                             "skip ninjs_no_body", // urgency is not read
-		"3.0/should_pass/001_ninjs_example.json":                           "skip ninjs_no_body",
-		"3.0/should_pass/002_schema.json":                                  "skip ninjs_no_body",
-		"3.0/should_pass/002_simple_event.json":                            "skip ninjs_event",
-		"3.0/should_pass/003_event_with_organiser.json":                    "skip ninjs_event",
-		"3.0/should_pass/003_schema_only.json":                             "skip ninjs_no_body",
-		"3.0/should_pass/004_headlines.json":                               "skip ninjs_no_body",
-		"3.0/should_pass/005_altids.json":                                  "skip ninjs_no_body",
-		"3.0/should_pass/005_planned_coverage.json":                        "skip ninjs_planning",
-		"3.0/should_pass/006_genre.json":                                   "skip ninjs_no_body",
-		"3.0/should_pass/006_planning_with_rendition.json":                 "skip ninjs_planning",
-		"3.0/should_pass/007_planning_rendition_reuters.json":              "skip ninjs_planning",
-		"3.0/should_pass/007_trust_indicator.json":                         "skip ninjs_no_body",
-		"3.0/should_pass/008_planning_with_rendition_srt.json":             "skip ninjs_planning",
-		"3.0/should_pass/009_planned_coverage_commissioninginfo.json":      "skip ninjs_planning",
-		"3.0/should_pass/009_rights.json":                                  "skip ninjs_no_body",
-		"3.0/should_pass/010_event_with_truncated_date.json":               "skip ninjs_event",
-		"3.0/should_pass/010_geojson.json":                                 "skip ninjs_picture",
-		"3.0/should_pass/010_planned_news_item.json":                       "skip ninjs_no_body", // a planned item: caption only
-		"3.0/should_pass/011_event_with_truncated_start_and_end_date.json": "skip ninjs_event",
-		"3.0/should_pass/012_recurring_event.json":                         "skip ninjs_event",
-		"3.0/should_pass/013_planned_coverage.json":                        "skip ninjs_planning",
-		"3.0/should_pass/014_planning_rendition_reuters.json":              "skip ninjs_planning",
-		"3.0/should_pass/015_complex_recurrence.json":                      "skip ninjs_event",
-		"3.0/should_pass/016_complex_recurrence_2.json":                    "skip ninjs_event",
-		"3.0/should_pass/017_expectedduration.json":                        "skip ninjs_event",
-		"3.0/should_pass/018_expectedduration_2.json":                      "skip ninjs_event",
-		"3.0/should_pass/019_good_urgency.json":                            "skip ninjs_no_body",
+		"2.1/should_fail/001_bad_association.json":                         "parsed",
+		"2.1/should_fail/002_good_association_but_no_name.json":            "parsed",
+		"2.1/should_fail/003_good_association_but_no_uri.json":             "parsed",
+		"2.1/should_fail/004_bad_rights.json":                              "skipped ninjs_no_body",
+		"2.1/should_pass/001_ninjs_example.json":                           "skipped ninjs_no_body",
+		"2.1/should_pass/002_schema.json":                                  "skipped ninjs_no_body",
+		"2.1/should_pass/003_schema_only.json":                             "skipped ninjs_no_body",
+		"2.1/should_pass/004_headlines.json":                               "skipped ninjs_no_body",
+		"2.1/should_pass/005_altids.json":                                  "skipped ninjs_no_body",
+		"2.1/should_pass/006_genre.json":                                   "skipped ninjs_no_body",
+		"2.1/should_pass/007_trust_indicator.json":                         "skipped ninjs_no_body",
+		"2.1/should_pass/009_rights.json":                                  "skipped ninjs_no_body",
+		"2.1/should_pass/010_geojson.json":                                 "skipped ninjs_picture",
+		"2.1/should_pass/011_contactinfo.json":                             "skipped ninjs_picture",
+		"2.1/should_pass/012_subject_confidence_relevance.json":            "skipped ninjs_no_body", // type text, no body or description
+		"2.1/should_pass/013_org_symbol.json":                              "skipped ninjs_no_body",
+		"2.1/should_pass/014_expires.json":                                 "skipped ninjs_no_body", // untyped: no description fallback
+		"3.0/should_fail/001_bad_geojson.json":                             "skipped ninjs_picture", // places are not read
+		"3.0/should_fail/001_bad_toplevel.json":                            "skipped ninjs_no_body", // unknown fields are ignored
+		"3.0/should_fail/002_bad_association.json":                         "parsed",
+		"3.0/should_fail/003_event_with_conflicting_start.json":            "skipped ninjs_event",
+		"3.0/should_fail/004_event_with_renditions.json":                   "skipped ninjs_event",
+		"3.0/should_fail/004_invalid_truncated_date.json":                  "skipped ninjs_event",
+		"3.0/should_fail/005_planned_coverage_bad_urgency.json":            "skipped ninjs_planning",
+		"3.0/should_fail/006_bad_urgency.json":                             "skipped ninjs_no_body", // urgency is not read
+		"3.0/should_pass/001_ninjs_example.json":                           "skipped ninjs_no_body",
+		"3.0/should_pass/002_schema.json":                                  "skipped ninjs_no_body",
+		"3.0/should_pass/002_simple_event.json":                            "skipped ninjs_event",
+		"3.0/should_pass/003_event_with_organiser.json":                    "skipped ninjs_event",
+		"3.0/should_pass/003_schema_only.json":                             "skipped ninjs_no_body",
+		"3.0/should_pass/004_headlines.json":                               "skipped ninjs_no_body",
+		"3.0/should_pass/005_altids.json":                                  "skipped ninjs_no_body",
+		"3.0/should_pass/005_planned_coverage.json":                        "skipped ninjs_planning",
+		"3.0/should_pass/006_genre.json":                                   "skipped ninjs_no_body",
+		"3.0/should_pass/006_planning_with_rendition.json":                 "skipped ninjs_planning",
+		"3.0/should_pass/007_planning_rendition_reuters.json":              "skipped ninjs_planning",
+		"3.0/should_pass/007_trust_indicator.json":                         "skipped ninjs_no_body",
+		"3.0/should_pass/008_planning_with_rendition_srt.json":             "skipped ninjs_planning",
+		"3.0/should_pass/009_planned_coverage_commissioninginfo.json":      "skipped ninjs_planning",
+		"3.0/should_pass/009_rights.json":                                  "skipped ninjs_no_body",
+		"3.0/should_pass/010_event_with_truncated_date.json":               "skipped ninjs_event",
+		"3.0/should_pass/010_geojson.json":                                 "skipped ninjs_picture",
+		"3.0/should_pass/010_planned_news_item.json":                       "skipped ninjs_no_body", // a planned item: caption only
+		"3.0/should_pass/011_event_with_truncated_start_and_end_date.json": "skipped ninjs_event",
+		"3.0/should_pass/012_recurring_event.json":                         "skipped ninjs_event",
+		"3.0/should_pass/013_planned_coverage.json":                        "skipped ninjs_planning",
+		"3.0/should_pass/014_planning_rendition_reuters.json":              "skipped ninjs_planning",
+		"3.0/should_pass/015_complex_recurrence.json":                      "skipped ninjs_event",
+		"3.0/should_pass/016_complex_recurrence_2.json":                    "skipped ninjs_event",
+		"3.0/should_pass/017_expectedduration.json":                        "skipped ninjs_event",
+		"3.0/should_pass/018_expectedduration_2.json":                      "skipped ninjs_event",
+		"3.0/should_pass/019_good_urgency.json":                            "skipped ninjs_no_body",
 	}
 	files := golden.Samples(t, corpus, "ninjs/validation/test_suite")
 	if len(files) != len(want) {
@@ -167,28 +167,11 @@ func TestValidationSuite(t *testing.T) {
 				t.Fatal(err)
 			}
 			stories, err := Parse(b)
-			if got := outcome(stories, err); got != w {
+			if got := golden.Outcome(stories, err); got != w {
 				t.Errorf("Parse(%s): %s, want %s", name, got, w)
 			}
 		})
 	}
-}
-
-// outcome says in a few words what Parse did.
-func outcome(stories []story.Story, err error) string {
-	var se *story.SkipError
-	var pe *story.ParseError
-	switch {
-	case errors.As(err, &se):
-		return "skip " + se.Reason
-	case errors.As(err, &pe):
-		return "error " + pe.Reason
-	case err != nil:
-		return "untyped error " + err.Error()
-	case len(stories) == 0:
-		return "no stories"
-	}
-	return "parse"
 }
 
 // TestCorpusSpotChecks checks fields of some corpus items by hand.
@@ -230,7 +213,7 @@ func TestCorpusSpotChecks(t *testing.T) {
 	})
 	t.Run("business wire NewsML source is not JSON", func(t *testing.T) {
 		_, err := parse(t, "ninjs/examples/NewsML/businesswire-newsml-20130515006361.xml")
-		if got := outcome(nil, err); got != "error ninjs_bad_json" {
+		if got := golden.Outcome(nil, err); got != "rejected ninjs_bad_json" {
 			t.Errorf("got %s", got)
 		}
 	})
@@ -284,19 +267,19 @@ func TestCorpusSpotChecks(t *testing.T) {
 	})
 	t.Run("photo is skipped", func(t *testing.T) {
 		_, err := parse(t, "ninjs/examples/1.4/ninjsExSimplePhoto1.json")
-		if got := outcome(nil, err); got != "skip ninjs_picture" {
+		if got := golden.Outcome(nil, err); got != "skipped ninjs_picture" {
 			t.Errorf("got %s", got)
 		}
 	})
 	t.Run("collection of events is skipped", func(t *testing.T) {
 		_, err := parse(t, "ninjs/examples/3.0/collection/20231016-event-timeline-sample.json")
-		if got := outcome(nil, err); got != "skip ninjs_event" {
+		if got := golden.Outcome(nil, err); got != "skipped ninjs_event" {
 			t.Errorf("got %s", got)
 		}
 	})
 	t.Run("a JSON schema is not an item", func(t *testing.T) {
 		_, err := parse(t, "ninjs/examples/2.1/schema-extension/extension-schema.json")
-		if got := outcome(nil, err); got != "error ninjs_no_uri" {
+		if got := golden.Outcome(nil, err); got != "rejected ninjs_no_uri" {
 			t.Errorf("got %s", got)
 		}
 	})

@@ -72,7 +72,7 @@ func TestCorpusCounts(t *testing.T) {
 		c.files++
 		switch {
 		case err != nil:
-			c.reasons[reasonOf(err)]++
+			c.reasons[golden.Outcome(nil, err)]++
 		case len(stories) == 0:
 			c.empty++
 		default:
@@ -84,13 +84,6 @@ func TestCorpusCounts(t *testing.T) {
 		c := counts[f]
 		t.Logf("%-32s files %3d: parsed %3d (%4d stories), no items %3d, rejected %v", f, c.files, c.parsed, c.stories, c.empty, c.reasons)
 	}
-}
-
-func reasonOf(err error) string {
-	if pe, ok := err.(*story.ParseError); ok {
-		return pe.Reason
-	}
-	return "untyped: " + err.Error()
 }
 
 // TestCorpusSpotChecks checks fields of some corpus feeds by hand.
