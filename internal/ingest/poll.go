@@ -119,7 +119,10 @@ func (p *poller) run(ctx context.Context) error {
 		}
 		// Markers written by another replica (a previous owner of this
 		// source) before now are in the set before the fetch.
-		if err := p.seen.CatchUp(ctx); err != nil {
+		cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+		err := p.seen.CatchUp(cctx)
+		cancel()
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -132,6 +135,11 @@ func (p *poller) run(ctx context.Context) error {
 		p.st.next = s.now().Add(p.delay(res))
 	}
 }
+
+// catchUpTimeout bounds the wait for the seen topic before a fetch; past
+// it the fetch goes ahead (an item may then be published twice, under the
+// same key).
+const catchUpTimeout = 30 * time.Second
 
 // poll fetches the source once, publishes what is new, and accounts for it.
 func (p *poller) poll(ctx context.Context) fetchResult {

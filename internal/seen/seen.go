@@ -294,9 +294,9 @@ func (s *Set) tail(ctx context.Context, p int) error {
 // before acting on a source another replica may have published from: after
 // a start, and after taking a source over.
 func (s *Set) CatchUp(ctx context.Context) error {
-	offs, err := kafka.TopicOffsets(ctx, s.kc.Client(), s.topic)
+	offs, err := s.endOffsets(ctx)
 	if err != nil {
-		return fmt.Errorf("seen topic offsets: %w", err)
+		return err
 	}
 	for {
 		s.mu.RLock()
@@ -317,5 +317,26 @@ func (s *Set) CatchUp(ctx context.Context) error {
 			return fmt.Errorf("catch up with seen topic %s: %w", s.topic, ctx.Err())
 		case <-changed:
 		}
+	}
+}
+
+// endOffsets lists the topic's offsets, retrying while the brokers say
+// they cannot yet (a topic just created has no leaders for a moment).
+func (s *Set) endOffsets(ctx context.Context) ([]kafka.PartitionLag, error) {
+	backoff := 50 * time.Millisecond
+	for {
+		offs, err := kafka.TopicOffsets(ctx, s.kc.Client(), s.topic)
+		if err == nil {
+			return offs, nil
+		}
+		s.log.Debug("seen topic offsets not available yet; retrying", zap.Error(err))
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("seen topic offsets: %w (last error: %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 2*time.Second)
 	}
 }
