@@ -50,13 +50,14 @@ type alphaEntry struct {
 	b     [numCharsets]byte
 }
 
-// The rune table (tables.go) gives, for each rune of the BMP, 1 + its
-// index in alphabet (0: none) in the low bits, and two flags.
+// The rune table (tables.go) gives, for each rune of the BMP, the charsets
+// in which it is a mojibake lead and a continuation, and two flags.
 const (
 	runeBlockShift = 6
-	rIndex         = 1<<9 - 1
-	rNFC           = 1 << 9  // not a stable NFC starter: the norm package must look
-	rOdd           = 1 << 10 // C1 control, U+FEFF, no-break or odd space
+	rLead          = 0x7F    // charsets in which the rune is a lead (byte 0xC2-0xF4)
+	rContShift     = 7       // charsets in which it is a continuation (0x80-0xBF), shifted
+	rNFC           = 1 << 14 // not a stable NFC starter: the norm package must look
+	rOdd           = 1 << 15 // C1 control, U+FEFF, no-break or odd space
 )
 
 // runeInfo returns the rune table value of r. Above the BMP only emoji and
@@ -73,8 +74,10 @@ func runeInfo(r rune) uint16 {
 
 // lookup returns the alphabet entry of r, or nil when no charset produces r.
 func lookup(r rune) *alphaEntry {
-	if i := runeInfo(r) & rIndex; i != 0 {
-		return &alphabet[i-1]
+	if uint32(r) < 0x10000 {
+		if i := alphaTable[alphaBlock[r>>runeBlockShift]][r&(1<<runeBlockShift-1)]; i != 0 {
+			return &alphabet[i-1]
+		}
 	}
 	return nil
 }

@@ -34,11 +34,12 @@ var charsets = []struct {
 // blockShift is the log2 of the block size of the two-level rune table.
 const blockShift = 6
 
-// Bits of a runeTable value above the alphabet index.
+// Bits of a runeTable value: the charsets in which the rune is a lead
+// (bits 0-6) and a continuation (bits 7-13), and two flags.
 const (
-	idxBits = 9
-	fNFC    = 1 << idxBits       // not a stable NFC starter: ask the norm package
-	fOdd    = 1 << (idxBits + 1) // a rune another repair than mojibake looks at
+	contShift = 7
+	fNFC      = 1 << 14 // not a stable NFC starter: ask the norm package
+	fOdd      = 1 << 15 // a rune another repair than mojibake looks at
 )
 
 // stableNFC reports whether r is a starter that NFC leaves as it is and
@@ -142,16 +143,43 @@ func main() {
 		fmt.Fprintf(&buf, "}},\n")
 	}
 	fmt.Fprintf(&buf, "}\n\n")
-	if len(es) >= 1<<idxBits-1 {
-		log.Fatalf("%d alphabet entries do not fit in %d bits", len(es), idxBits)
-	}
-	// The rune table: for each rune of the BMP, 1 + its index in alphabet
-	// (0: none) and the flags, in blocks of 1<<blockShift runes; identical
-	// blocks are stored once.
-	index := map[rune]int{}
+	index := map[rune]uint16{}
+	info := map[rune]uint16{}
 	for i, e := range es {
-		index[e.r] = i + 1
+		index[e.r] = uint16(i + 1)
+		for k := range charsets {
+			switch b := e.bytes[k]; {
+			case b >= 0xC2 && b <= 0xF4:
+				info[e.r] |= 1 << k
+			case b >= 0x80 && b <= 0xBF:
+				info[e.r] |= 1 << (contShift + k)
+			}
+		}
 	}
+	twoLevel(&buf, "runeBlock", "runeTable", "holds, for each rune of the BMP, the charsets in which it\n// is a lead and a continuation, and the flags rNFC and rOdd", func(r rune) uint16 {
+		v := info[r]
+		if !stableNFC(r) {
+			v |= fNFC
+		}
+		if odd(r) {
+			v |= fOdd
+		}
+		return v
+	})
+	twoLevel(&buf, "alphaBlock", "alphaTable", "holds, for each rune of the BMP, 1 + its index in alphabet,\n// or 0", func(r rune) uint16 { return index[r] })
+	out, err := format.Source(buf.Bytes())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile("tables.go", out, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// twoLevel writes a table of a uint16 for each rune of the BMP as blocks
+// of 1<<blockShift runes, identical blocks stored once: name holds the
+// blocks and index maps each block of runes to one.
+func twoLevel(buf *bytes.Buffer, index, name, doc string, value func(rune) uint16) {
 	const size = 1 << blockShift
 	var blocks [][size]uint16
 	seen := map[[size]uint16]int{}
@@ -159,18 +187,9 @@ func main() {
 	for lo := rune(0); lo < 0x10000; lo += size {
 		var b [size]uint16
 		for j := range b {
-			r := lo + rune(j)
-			if r >= 0xD800 && r < 0xE000 {
-				continue // surrogates never occur in valid UTF-8
+			if r := lo + rune(j); r < 0xD800 || r >= 0xE000 { // no surrogates in UTF-8
+				b[j] = value(r)
 			}
-			v := uint16(index[r])
-			if !stableNFC(r) {
-				v |= fNFC
-			}
-			if odd(r) {
-				v |= fOdd
-			}
-			b[j] = v
 		}
 		n, ok := seen[b]
 		if !ok {
@@ -181,35 +200,28 @@ func main() {
 		level1 = append(level1, n)
 	}
 	if len(blocks) > 256 {
-		log.Fatalf("%d rune table blocks do not fit in a byte", len(blocks))
+		log.Fatalf("%s: %d blocks do not fit in a byte", name, len(blocks))
 	}
-	fmt.Fprintf(&buf, "// runeBlock maps each block of %d runes of the BMP to its block in runeTable.\n", size)
-	fmt.Fprintf(&buf, "var runeBlock = [0x10000 >> runeBlockShift]uint8{")
+	fmt.Fprintf(buf, "// %s maps each block of %d runes of the BMP to its block in %s.\n", index, size, name)
+	fmt.Fprintf(buf, "var %s = [0x10000 >> runeBlockShift]uint8{", index)
 	for i, n := range level1 {
 		if i%16 == 0 {
-			fmt.Fprintf(&buf, "\n\t")
+			fmt.Fprintf(buf, "\n\t")
 		}
-		fmt.Fprintf(&buf, "%d, ", n)
+		fmt.Fprintf(buf, "%d, ", n)
 	}
-	fmt.Fprintf(&buf, "\n}\n\n")
-	fmt.Fprintf(&buf, "// runeTable holds, for each rune of the BMP, 1 + its index in alphabet\n// (0: none) and the flags rNFC and rOdd.\n")
-	fmt.Fprintf(&buf, "var runeTable = [%d][1 << runeBlockShift]uint16{\n", len(blocks))
+	fmt.Fprintf(buf, "\n}\n\n")
+	fmt.Fprintf(buf, "// %s %s.\n", name, doc)
+	fmt.Fprintf(buf, "var %s = [%d][1 << runeBlockShift]uint16{\n", name, len(blocks))
 	for _, b := range blocks {
-		fmt.Fprintf(&buf, "\t{")
+		fmt.Fprintf(buf, "\t{")
 		for j, v := range b {
 			if j%16 == 0 {
-				fmt.Fprintf(&buf, "\n\t\t")
+				fmt.Fprintf(buf, "\n\t\t")
 			}
-			fmt.Fprintf(&buf, "%#x, ", v)
+			fmt.Fprintf(buf, "%#x, ", v)
 		}
-		fmt.Fprintf(&buf, "\n\t},\n")
+		fmt.Fprintf(buf, "\n\t},\n")
 	}
-	fmt.Fprintf(&buf, "}\n")
-	out, err := format.Source(buf.Bytes())
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile("tables.go", out, 0o644); err != nil {
-		log.Fatal(err)
-	}
+	fmt.Fprintf(buf, "}\n\n")
 }

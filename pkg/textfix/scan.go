@@ -77,34 +77,29 @@ func scan(s string, o Options) uint8 {
 	prevH, prevNL := false, true // as in needsWhitespace
 	nfcFrom := -1                // start of a stretch the norm package must check
 	moji := o.Mojibake           // still looking for mojibake
-	var lead *alphaEntry         // the mojibake lead just read, if a non-ASCII rune follows
+	var lead uint8               // the charsets of the mojibake lead just read, if a non-ASCII rune follows
 	leadAt := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) {
-			if w := load8(s, i); w&hi8 == 0 && below8(w, 0x20)|eq8(w, '&')|eq8(w, 0x7F) == 0 {
-				// Eight printable ASCII bytes: only runs of spaces matter.
-				if nfcFrom >= 0 {
-					if !isNormal(s[nfcFrom:i]) {
-						need |= needNFC
-					}
-					nfcFrom = -1
-				}
-				sp := eq8(w, ' ')
-				if sp&(sp>>8) != 0 || prevH && sp&0x80 != 0 {
-					need |= needWhitespace
-				}
-				prevH, prevNL = sp>>63 != 0, false
-				i += 8
-				continue
-			}
-		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if nfcFrom >= 0 {
+				// ASCII is made of stable NFC starters.
 				if !isNormal(s[nfcFrom:i]) {
 					need |= needNFC
 				}
 				nfcFrom = -1
+			}
+			if i+8 <= len(s) {
+				if w := load8(s, i); w&hi8 == 0 && below8(w, 0x20)|eq8(w, '&')|eq8(w, 0x7F) == 0 {
+					// Eight printable ASCII bytes: only runs of spaces matter.
+					sp := eq8(w, ' ')
+					if sp&(sp>>8) != 0 || prevH && sp&0x80 != 0 {
+						need |= needWhitespace
+					}
+					prevH, prevNL = sp>>63 != 0, false
+					i += 8
+					continue
+				}
 			}
 			switch {
 			case c == ' ' || c == '\t':
@@ -145,19 +140,18 @@ func scan(s string, o Options) uint8 {
 			return needAll & o.mask()
 		}
 		v := runeInfo(r)
-		if lead != nil {
-			// The rune after a mojibake lead.
-			m := lead.lead
-			if x := v & rIndex; x != 0 {
-				m &= alphabet[x-1].cont
-			} else if r != utf8.RuneError {
-				m = 0
+		if lead != 0 {
+			// The rune after a mojibake lead: a continuation of the same
+			// charset, or U+FFFD for a lost byte.
+			m := lead & uint8(v>>rContShift)
+			if r == utf8.RuneError {
+				m = lead
 			}
 			if m != 0 && pairLevel(s, leadAt, m) == pairStrong {
 				need |= needMojibake
 				moji = false
 			}
-			lead = nil
+			lead = 0
 		}
 		if v == 0 {
 			// The common case: a letter or symbol no repair looks at.
@@ -196,16 +190,14 @@ func scan(s string, o Options) uint8 {
 			}
 		}
 		prevH, prevNL = h, false
-		if moji && v&rIndex != 0 {
-			if e := &alphabet[v&rIndex-1]; e.lead != 0 {
-				// A lead: the pair with a non-ASCII rune is checked when
-				// that rune is read; with ' ' or '?' (stand-ins), now.
-				if j := i + n; j < len(s) && s[j] >= utf8.RuneSelf {
-					lead, leadAt = e, i
-				} else if m := pairMask(s, j, e); m != 0 && pairLevel(s, i, m) == pairStrong {
-					need |= needMojibake
-					moji = false
-				}
+		if moji && v&rLead != 0 {
+			// A lead: the pair with a non-ASCII rune is checked when that
+			// rune is read; with ' ' or '?' (stand-ins), now.
+			if j := i + n; j < len(s) && s[j] >= utf8.RuneSelf {
+				lead, leadAt = uint8(v&rLead), i
+			} else if m := pairMask(s, j, lookup(r)); m != 0 && pairLevel(s, i, m) == pairStrong {
+				need |= needMojibake
+				moji = false
 			}
 		}
 		i += n

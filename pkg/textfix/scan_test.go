@@ -20,8 +20,17 @@ func TestRuneTable(t *testing.T) {
 	}
 	check := func(r rune) {
 		v := runeInfo(r)
-		if got, want := int(v&rIndex), index[r]; got != want {
-			t.Errorf("runeInfo(%U): alphabet index %d, want %d", r, got, want)
+		var lead, cont uint8
+		if i := index[r]; i != 0 {
+			if e := lookup(r); e != &alphabet[i-1] {
+				t.Errorf("lookup(%U) = %p, want entry %d", r, e, i-1)
+			}
+			lead, cont = alphabet[i-1].lead, alphabet[i-1].cont
+		} else if lookup(r) != nil {
+			t.Errorf("lookup(%U) = %v, want nil", r, lookup(r))
+		}
+		if v&rLead != uint16(lead) || v>>rContShift&rLead != uint16(cont) {
+			t.Errorf("runeInfo(%U) = %#x: want lead %07b, continuation %07b", r, v, lead, cont)
 		}
 		s := string(r)
 		p := norm.NFC.PropertiesString(s)

@@ -7,6 +7,7 @@ package textfix
 // damage a repair must assume (lost bytes), is the cluster's score.
 
 const (
+	winBuf   = 48    // runes of a window kept on the stack; longer ones grow
 	ctx      = 3     // runes of context on each side of a cluster
 	rejected = -1000 // the score of a cluster that must not be repaired
 	rareRune = 4     // a decoded rune this rare blocks the repair
@@ -19,9 +20,10 @@ var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 2
 // scoreCluster rates repairing c, whose sequences are seqs, in rs. depth
 // is the number of layers already looked through; r repairs the next.
 func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int {
-	var obuf, dbuf [128]rune
+	t := propsTable()
+	var obuf, dbuf [winBuf]rune
 	dec := window(dbuf[:0], rs, c.start, c.end, seqs)
-	db := badness(dec)
+	db := badness(t, dec)
 	if inner := dec[ctx : len(dec)-ctx]; depth < maxDepth && hasStrongPair(inner) {
 		// Look through the next layer: repair the decoded runes on their
 		// own and judge the result in the original context.
@@ -29,15 +31,15 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 		d := r.deep()
 		d.line = append(d.line[:0], inner...)
 		if deep, used := d.repair(d.line, &v, depth+1); used != 0 {
-			var wbuf [128]rune
+			var wbuf [winBuf]rune
 			w := append(append(append(wbuf[:0], dec[:ctx]...), deep...), dec[len(dec)-ctx:]...)
-			if b := badness(w); b < db {
+			if b := badness(t, w); b < db {
 				db, dec = b, w
 			}
 		}
 	}
 	for _, r := range dec[ctx : len(dec)-ctx] {
-		if rarity(r) >= rareRune {
+		if propOf(t, r).rarity() >= rareRune {
 			return rejected
 		}
 	}
@@ -49,7 +51,7 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 			orig[i] = decodeTable[cp1252][r]
 		}
 	}
-	score := badness(orig) - db - charsetPrior[c.cs]
+	score := badness(t, orig) - db - charsetPrior[c.cs]
 	for _, q := range seqs {
 		n := q.end - q.start
 		switch {
@@ -102,10 +104,10 @@ func window(w []rune, rs []rune, start, end int, seqs []seq) []rune {
 }
 
 // badness rates the inner runes of a window (all but ctx on each side) and
-// the first rune after them, whose rating depends on them.
-func badness(w []rune) int {
-	t := propsTable()
-	var pbuf [128]runeProp
+// the first rune after them, whose rating depends on them. t is
+// propsTable().
+func badness(t *[propsLimit]runeProp, w []rune) int {
+	var pbuf [winBuf]runeProp
 	ps := pbuf[:0]
 	for _, r := range w {
 		ps = append(ps, propOf(t, r))

@@ -73,13 +73,22 @@ func pairLevel(s string, i int, m uint8) int {
 		_, n := utf8.DecodeLastRuneInString(s[:start])
 		start -= n
 	}
-	var buf [24]rune
+	var buf [ctx + 16]rune
 	rs, p, j := buf[:0], 0, start
 	for j < len(s) && s[j] != '\n' && len(rs) < len(buf) {
 		if j == i {
 			p = len(rs)
 		}
-		r, n := decodeRune(s, j)
+		// Decode in line, as scan does; the rest is rare.
+		var r rune
+		n := 1
+		if c := s[j]; c < utf8.RuneSelf {
+			r = rune(c)
+		} else if c < 0xE0 && c >= 0xC2 && j+1 < len(s) && s[j+1]&0xC0 == 0x80 {
+			r, n = rune(c&0x1F)<<6|rune(s[j+1]&0x3F), 2
+		} else {
+			r, n = decodeRune(s, j)
+		}
 		rs = append(rs, r)
 		j += n
 	}
@@ -210,12 +219,10 @@ func nextTrigger(s string, i int) (int, int) {
 			continue
 		}
 		r, n := decodeRune(s, i)
-		if x := runeInfo(r) & rIndex; x != 0 {
-			if e := &alphabet[x-1]; e.lead != 0 {
-				if m := pairMask(s, i+n, e); m != 0 {
-					if level := pairLevel(s, i, m); level != pairNone {
-						return i, level
-					}
+		if runeInfo(r)&rLead != 0 {
+			if m := pairMask(s, i+n, lookup(r)); m != 0 {
+				if level := pairLevel(s, i, m); level != pairNone {
+					return i, level
 				}
 			}
 		}
