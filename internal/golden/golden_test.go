@@ -156,3 +156,15 @@ func TestStories(t *testing.T) {
 		}
 	}
 }
+
+func TestTally(t *testing.T) {
+	var c Tally
+	c.Add("a/x.xml", []story.Story{{}, {}}, nil)
+	c.Add("a/y.xml", nil, &story.ParseError{Reason: "bad", Err: errors.New("e")})
+	c.Add("b/z.xml", []story.Story{{}}, nil)
+	a, b := c.counts["a"], c.counts["b"]
+	if len(c.folders) != 2 || a.files != 2 || a.stories != 2 || a.outcomes["parsed"] != 1 || a.outcomes["rejected bad"] != 1 || b.files != 1 || b.stories != 1 {
+		t.Errorf("tally: folders %q, a %+v, b %+v", c.folders, a, b)
+	}
+	c.Log(t)
+}
