@@ -17,6 +17,7 @@ import (
 // inputs) must be rejected as unframed.
 func TestCorpusGolden(t *testing.T) {
 	iptc := 0
+	var tally golden.Tally
 	golden.EachSample(t, "anpa", func(t *testing.T, rel string, b []byte) {
 		isIPTC := strings.HasSuffix(rel, ".iptc")
 		if isIPTC {
@@ -33,8 +34,10 @@ func TestCorpusGolden(t *testing.T) {
 		case !isIPTC && (!errors.As(err, &pe) || pe.Reason != ReasonNoFraming):
 			t.Errorf("Parse of a file that is not a transmission: %v, want %s", err, ReasonNoFraming)
 		}
+		tally.Add(rel, stories, err)
 		golden.CompareSample(t, rel, "", stories, err)
 	})
+	tally.Log(t)
 	if iptc != 6 {
 		t.Errorf("found %d .iptc files, want the 6 the corpus describes", iptc)
 	}

@@ -12,20 +12,20 @@ import (
 // the text fingerprinted, with testdata/golden/<path in the corpus>.golden.
 func TestCorpusGolden(t *testing.T) {
 	files := 0
-	counts := map[string]int{}
+	var tally golden.Tally
 	golden.EachSample(t, "newsml-g2", func(t *testing.T, rel string, b []byte) {
 		files++
 		if !Sniff(string(b)) {
 			t.Errorf("Sniff is false for a NewsML-G2 sample")
 		}
 		stories, err := Parse(b)
-		counts[golden.Outcome(stories, err)]++
+		tally.Add(rel, stories, err)
 		golden.CompareSample(t, rel, "", stories, err)
 	})
 	if files != 38 {
 		t.Errorf("found %d samples, want the 38 XML files the corpus describes", files)
 	}
-	t.Logf("outcomes: %v", counts)
+	tally.Log(t)
 }
 
 // TestFixtureGolden parses the edge-case fixtures in testdata and compares

@@ -1,7 +1,6 @@
 package ninjs
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,60 +19,19 @@ var goldenFolders = []string{"ninjs", "anpa/dpa-iptc7901/digitalwires-json"}
 
 // TestCorpusGolden parses every file of the golden folders and compares
 // the facts of each story (or the skip or rejection reason), with the text
-// fingerprinted, with testdata/golden/<path in the corpus>.golden.
+// fingerprinted, with testdata/golden/<path in the corpus>.golden. It
+// logs, per folder, how many files parse, are skipped and are rejected,
+// and why.
 func TestCorpusGolden(t *testing.T) {
+	var tally golden.Tally
 	for _, folder := range goldenFolders {
 		golden.EachSample(t, folder, func(t *testing.T, rel string, b []byte) {
 			stories, err := Parse(b)
+			tally.Add(rel, stories, err)
 			golden.CompareSample(t, rel, "", stories, err)
 		})
 	}
-}
-
-// TestCorpusCounts logs, per corpus folder, how many files parse, are
-// skipped and are rejected, and why.
-func TestCorpusCounts(t *testing.T) {
-	corpus := golden.Corpus(t)
-	type count struct {
-		files, parsed, stories int
-		skipped, rejected      map[string]int
-	}
-	counts := map[string]*count{}
-	var folders []string
-	for _, folder := range goldenFolders {
-		for _, rel := range golden.Samples(t, corpus, folder) {
-			dir := filepath.ToSlash(filepath.Dir(rel))
-			c := counts[dir]
-			if c == nil {
-				c = &count{skipped: map[string]int{}, rejected: map[string]int{}}
-				counts[dir] = c
-				folders = append(folders, dir)
-			}
-			b, err := os.ReadFile(filepath.Join(corpus, rel))
-			if err != nil {
-				t.Fatal(err)
-			}
-			stories, err := Parse(b)
-			c.files++
-			var se *story.SkipError
-			var pe *story.ParseError
-			switch {
-			case errors.As(err, &se):
-				c.skipped[se.Reason]++
-			case errors.As(err, &pe):
-				c.rejected[pe.Reason]++
-			case err != nil:
-				c.rejected["untyped"]++
-			default:
-				c.parsed++
-				c.stories += len(stories)
-			}
-		}
-	}
-	for _, f := range folders {
-		c := counts[f]
-		t.Logf("%-45s files %3d: parsed %3d (%3d stories), skipped %v, rejected %v", f, c.files, c.parsed, c.stories, c.skipped, c.rejected)
-	}
+	tally.Log(t)
 }
 
 // TestValidationSuite states, for every file of the ninjs validation

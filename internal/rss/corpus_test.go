@@ -25,8 +25,10 @@ import (
 // and compares the facts of each story (or the rejection reason), with the
 // text fingerprinted, with testdata/golden/<path in the corpus>.golden.
 // Files of feedparser's encoding tests are parsed with the Content-Type
-// their header comment names.
+// their header comment names. It logs, per folder, how many files parse,
+// how many stories they hold, and why the others were rejected.
 func TestCorpusGolden(t *testing.T) {
+	var tally golden.Tally
 	golden.EachSample(t, "rss", func(t *testing.T, rel string, b []byte) {
 		ct := feedparserHeader(b).contentType
 		info, stories, err := parseFeed(b, ct)
@@ -42,48 +44,10 @@ func TestCorpusGolden(t *testing.T) {
 		if info.title != "" {
 			header += fmt.Sprintf("feed title: %s\n", golden.Text(info.title))
 		}
+		tally.Add(rel, stories, err)
 		golden.CompareSample(t, rel, header, stories, err)
 	})
-}
-
-// TestCorpusCounts logs how many files of each corpus folder parse, and
-// how many stories they hold, and how many are rejected and why.
-func TestCorpusCounts(t *testing.T) {
-	corpus := golden.Corpus(t)
-	type count struct {
-		files, parsed, empty, stories int
-		reasons                       map[string]int
-	}
-	counts := map[string]*count{}
-	var folders []string
-	for _, rel := range golden.Samples(t, corpus, "rss") {
-		folder := filepath.ToSlash(filepath.Dir(rel))
-		c := counts[folder]
-		if c == nil {
-			c = &count{reasons: map[string]int{}}
-			counts[folder] = c
-			folders = append(folders, folder)
-		}
-		b, err := os.ReadFile(filepath.Join(corpus, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		stories, err := Parse(b, feedparserHeader(b).contentType)
-		c.files++
-		switch {
-		case err != nil:
-			c.reasons[golden.Outcome(nil, err)]++
-		case len(stories) == 0:
-			c.empty++
-		default:
-			c.parsed++
-			c.stories += len(stories)
-		}
-	}
-	for _, f := range folders {
-		c := counts[f]
-		t.Logf("%-32s files %3d: parsed %3d (%4d stories), no items %3d, rejected %v", f, c.files, c.parsed, c.stories, c.empty, c.reasons)
-	}
+	tally.Log(t)
 }
 
 // TestCorpusSpotChecks checks fields of some corpus feeds by hand.
