@@ -120,10 +120,17 @@ func short(f Fingerprint) uint64 { return binary.BigEndian.Uint64(f[:8]) }
 // Set is the in-memory view of the seen topic. Lookup and Mark are safe for
 // concurrent use.
 type Set struct {
-	kc    *kafka.Config
-	topic string
-	log   *zap.Logger
-	w     *kafka.Writer
+	kc     *kafka.Config
+	topic  string
+	log    *zap.Logger
+	w      *kafka.Writer
+	client *kafka.Client
+
+	// Listing the topic's end offsets for CatchUp: callers that arrive
+	// while a listing is under way share the next one.
+	lmu      sync.Mutex
+	listing  bool
+	nextList *offsetList
 
 	mu      sync.RWMutex
 	m       map[keyHash]uint64
@@ -167,6 +174,7 @@ func New(kc *kafka.Config, topic string, m *Metrics, log *zap.Logger) *Set {
 	return &Set{
 		kc: kc, topic: topic, log: log,
 		w:       kafka.NewWriter(kc, topic, log),
+		client:  kc.Client(),
 		m:       map[keyHash]uint64{},
 		next:    map[int]int64{},
 		changed: make(chan struct{}),
@@ -245,7 +253,7 @@ func (s *Set) add(p int, m kgo.Message) {
 
 // Run reads the topic from its start and tails it until ctx is done.
 func (s *Set) Run(ctx context.Context) error {
-	parts, err := kafka.Partitions(ctx, s.kc.Client(), s.topic)
+	parts, err := kafka.Partitions(ctx, s.client, s.topic)
 	if err != nil {
 		return fmt.Errorf("seen topic: %w", err)
 	}
@@ -294,7 +302,7 @@ func (s *Set) tail(ctx context.Context, p int) error {
 // before acting on a source another replica may have published from: after
 // a start, and after taking a source over.
 func (s *Set) CatchUp(ctx context.Context) error {
-	offs, err := s.endOffsets(ctx)
+	offs, err := s.listOffsets(ctx)
 	if err != nil {
 		return err
 	}
@@ -320,12 +328,63 @@ func (s *Set) CatchUp(ctx context.Context) error {
 	}
 }
 
+// offsetList is one listing of the topic's end offsets, shared by the
+// callers that asked for it.
+type offsetList struct {
+	done chan struct{}
+	offs []kafka.PartitionLag
+	err  error
+}
+
+// listTimeout bounds one listing, retries included.
+const listTimeout = 30 * time.Second
+
+// listOffsets returns end offsets listed after the call began. Many
+// pollers catching up at once make one request, not one each: a caller
+// joins the next listing, which starts when the one under way (begun
+// before the call, so perhaps too early) ends.
+func (s *Set) listOffsets(ctx context.Context) ([]kafka.PartitionLag, error) {
+	s.lmu.Lock()
+	if s.nextList == nil {
+		s.nextList = &offsetList{done: make(chan struct{})}
+	}
+	l := s.nextList
+	if !s.listing {
+		s.startListing()
+	}
+	s.lmu.Unlock()
+	select {
+	case <-l.done:
+		return l.offs, l.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("seen topic offsets: %w", ctx.Err())
+	}
+}
+
+// startListing runs the next listing; s.lmu is held.
+func (s *Set) startListing() {
+	l := s.nextList
+	s.nextList, s.listing = nil, true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
+		l.offs, l.err = s.endOffsets(ctx)
+		cancel()
+		close(l.done)
+		s.lmu.Lock()
+		s.listing = false
+		if s.nextList != nil {
+			s.startListing()
+		}
+		s.lmu.Unlock()
+	}()
+}
+
 // endOffsets lists the topic's offsets, retrying while the brokers say
 // they cannot yet (a topic just created has no leaders for a moment).
 func (s *Set) endOffsets(ctx context.Context) ([]kafka.PartitionLag, error) {
 	backoff := 50 * time.Millisecond
 	for {
-		offs, err := kafka.TopicOffsets(ctx, s.kc.Client(), s.topic)
+		offs, err := kafka.TopicOffsets(ctx, s.client, s.topic)
 		if err == nil {
 			return offs, nil
 		}

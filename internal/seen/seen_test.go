@@ -167,3 +167,40 @@ func BenchmarkSetMemory(b *testing.B) {
 		runtime.KeepAlive(m)
 	}
 }
+
+// TestCatchUpConcurrent: many callers catching up at once share listings,
+// and each still sees every marker written before its call.
+func TestCatchUpConcurrent(t *testing.T) {
+	t.Parallel()
+	kc := kafkatest.Config(t, 3)
+	topic := kafkatest.Name(t, "seen")
+	a := open(t, &kc, topic)
+	b := open(t, &kc, topic)
+	errs := make(chan error, 100)
+	for i := range 100 {
+		go func() {
+			key := fmt.Sprintf("src:%d", i)
+			f := FingerprintOf([]byte(key))
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := a.Mark(ctx, nil, Marker{key, f}); err != nil {
+				errs <- err
+				return
+			}
+			if err := b.CatchUp(ctx); err != nil {
+				errs <- err
+				return
+			}
+			if st := b.Lookup(key, f); st != Same {
+				errs <- fmt.Errorf("%s after CatchUp: %v, want same", key, st)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range 100 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
