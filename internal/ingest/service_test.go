@@ -213,7 +213,7 @@ func (r *rig) config(changes ...func(*Config)) Config {
 	c.OwnershipPartitions = 6
 	c.Ownership = "none"
 	c.Sources = r.sources
-	c.Poll.Timeout = 10 * time.Second
+	c.Poll.Timeout = time.Minute // ample on a loaded machine
 	for _, ch := range changes {
 		ch(&c)
 	}
@@ -522,9 +522,13 @@ func TestHTTPMetrics(t *testing.T) {
 	}
 	// The failed fetch waits for Retry-After (600s), longer than the
 	// interval, before the next.
-	x.gate.mu.Lock()
-	waits := x.gate.waits["wire"]
-	x.gate.mu.Unlock()
+	var waits []time.Duration
+	rigWait(t, "the wait after the failed fetch", func() (bool, string) {
+		x.gate.mu.Lock()
+		defer x.gate.mu.Unlock()
+		waits = slices.Clone(x.gate.waits["wire"])
+		return len(waits) >= 2, fmt.Sprint(waits)
+	})
 	if len(waits) != 2 || waits[0] != 5*time.Minute || waits[1] != 10*time.Minute {
 		t.Errorf("waits after an ok fetch and a 503 with Retry-After 600: %v, want [5m 10m]", waits)
 	}
