@@ -47,8 +47,10 @@ type Config struct {
 
 	// Sources is the sources file; empty when only --spool is used.
 	Sources string
-	// SeenTopic is the compacted topic of published item keys.
-	SeenTopic string
+	// SeenTopic is the compacted topic of published item keys; a positive
+	// SeenRetention also deletes markers older than it.
+	SeenTopic     string
+	SeenRetention time.Duration
 	// Ownership decides which replica polls an http source: "group" (one
 	// replica per source, by consumer group assignment of the partitions
 	// of OwnershipTopic) or "none" (every replica polls every source).
@@ -98,6 +100,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 	fs.StringVar(&c.Sources, "sources", "", "sources file (YAML) listing http, spool and push sources; re-read on SIGHUP (see deploy/sources.example.yaml)")
 	fs.StringVar(&c.SeenTopic, "seen.topic", seen.DefaultTopic, "compacted topic of the keys of published http and push items, shared by every replica")
+	fs.DurationVar(&c.SeenRetention, "seen.retention", 0, "when creating --seen.topic: also delete markers older than this (0: keep every marker); an item older than it still in its feed is published once more")
 	fs.StringVar(&c.Ownership, "ownership", "group", "which replica polls an http source: group (one replica per source, by consumer group) or none (every replica polls every source)")
 	fs.StringVar(&c.OwnershipTopic, "ownership.topic", DefaultOwnershipTopic, "topic whose partitions the consumer group assigns: a source belongs to the replica holding its partition (it carries no messages)")
 	fs.StringVar(&c.OwnershipGroup, "ownership.group", DefaultOwnershipGroup, "consumer group of the replicas that share the sources")
@@ -142,6 +145,7 @@ func (c *Config) Validate() error {
 		p := c.Poll
 		checks = append(checks,
 			flagenv.Check{OK: c.SeenTopic != "", Msg: "--seen.topic is empty"},
+			flagenv.Check{OK: c.SeenRetention == 0 || c.SeenRetention >= time.Hour, Msg: fmt.Sprintf("--seen.retention must be 0 or at least 1h, got %s", c.SeenRetention)},
 			flagenv.Check{OK: c.Ownership == "group" || c.Ownership == "none", Msg: fmt.Sprintf("--ownership %q is not group or none", c.Ownership)},
 			flagenv.Check{OK: c.OwnershipTopic != "" && c.OwnershipGroup != "", Msg: "--ownership.topic and --ownership.group must not be empty"},
 			flagenv.Check{OK: c.OwnershipPartitions >= 1 && c.OwnershipPartitions <= 1000, Msg: fmt.Sprintf("--ownership.partitions must be between 1 and 1000, got %d", c.OwnershipPartitions)},

@@ -268,7 +268,7 @@ func (st *state) stopRunners(ids []string) {
 
 func (st *state) startSeen(ctx context.Context) error {
 	cfg := &st.s.cfg
-	if err := kafka.EnsureTopics(ctx, &cfg.Kafka, seen.TopicSpec(cfg.SeenTopic)); err != nil {
+	if err := kafka.EnsureTopics(ctx, &cfg.Kafka, seen.TopicSpec(cfg.SeenTopic, cfg.SeenRetention)); err != nil {
 		return err
 	}
 	set := seen.New(&cfg.Kafka, cfg.SeenTopic, st.s.seenM, st.s.log)

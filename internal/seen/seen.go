@@ -26,6 +26,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,9 +43,18 @@ import (
 const DefaultTopic = "wirefeed.ingest.seen"
 
 // TopicSpec is the seen topic as EnsureTopics creates it: compacted, so
-// that it keeps the newest marker of every key and nothing else.
-func TopicSpec(name string) kafka.TopicSpec {
-	return kafka.TopicSpec{Name: name, Configs: map[string]string{"cleanup.policy": "compact"}}
+// that it keeps the newest marker of every key and nothing else. A
+// positive retention also deletes markers older than it (compact,delete):
+// the topic and the memory of a restarted replica stay bounded, and an
+// item older than the retention that is still in its feed is published
+// once more, under the same key.
+func TopicSpec(name string, retention time.Duration) kafka.TopicSpec {
+	cfg := map[string]string{"cleanup.policy": "compact"}
+	if retention > 0 {
+		cfg["cleanup.policy"] = "compact,delete"
+		cfg["retention.ms"] = strconv.FormatInt(retention.Milliseconds(), 10)
+	}
+	return kafka.TopicSpec{Name: name, Configs: cfg}
 }
 
 // Fingerprint identifies one version of an item: a SHA-256 prefix of its

@@ -19,7 +19,7 @@ import (
 func open(t testing.TB, kc *kafka.Config, topic string) *Set {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := kafka.EnsureTopics(ctx, kc, TopicSpec(topic)); err != nil {
+	if err := kafka.EnsureTopics(ctx, kc, TopicSpec(topic, 0)); err != nil {
 		t.Fatal(err)
 	}
 	s := New(kc, topic, nil, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
@@ -50,6 +50,16 @@ func mark(t testing.TB, s *Set, ms ...Marker) {
 	defer cancel()
 	if err := s.Mark(ctx, nil, ms...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestTopicSpec(t *testing.T) {
+	t.Parallel()
+	if got := TopicSpec("s", 0).Configs; len(got) != 1 || got["cleanup.policy"] != "compact" {
+		t.Errorf("no retention: %v, want cleanup.policy=compact only", got)
+	}
+	if got := TopicSpec("s", 48*time.Hour).Configs; got["cleanup.policy"] != "compact,delete" || got["retention.ms"] != "172800000" {
+		t.Errorf("48h retention: %v, want compact,delete and retention.ms=172800000", got)
 	}
 }
 
