@@ -268,6 +268,7 @@ func TestConfigWithSources(t *testing.T) {
 		{name: "short interval", change: func(c *Config) { c.Sources = write("i.yaml", "sources: []\n"); c.Poll.Interval = time.Millisecond }, wantErr: "--poll.interval"},
 		{name: "backoff below interval", change: func(c *Config) { c.Sources = write("b.yaml", "sources: []\n"); c.Poll.BackoffMax = time.Second }, wantErr: "--poll.backoff-max"},
 		{name: "tiny body limit", change: func(c *Config) { c.Sources = write("m.yaml", "sources: []\n"); c.Poll.MaxBodyBytes = 10 }, wantErr: "--poll.max-body-bytes"},
+		{name: "short seen retention", change: func(c *Config) { c.Sources = write("s.yaml", "sources: []\n"); c.SeenRetention = time.Minute }, wantErr: "--seen.retention"},
 		{name: "many redirects", change: func(c *Config) { c.Sources = write("r.yaml", "sources: []\n"); c.Poll.MaxRedirects = 50 }, wantErr: "--poll.max-redirects"},
 	}
 	for _, tt := range tests {
