@@ -2,7 +2,6 @@ package textfix
 
 import (
 	"cmp"
-	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -11,7 +10,7 @@ import (
 // A seq is one candidate: runes [start, end) of the text that, encoded in a
 // charset, form one UTF-8 sequence.
 type seq struct {
-	start, end int
+	start, end int32
 	out        rune
 	lossy      bool // a U+FFFD or '?' stood for a lost byte; out is U+FFFD
 	question   bool // the lost byte was shown as '?'
@@ -22,10 +21,10 @@ type seq struct {
 // A cluster is a run of adjacent candidates in one charset; it is repaired
 // or kept as a whole.
 type cluster struct {
-	cs         charset
-	start, end int // runes
-	s0, s1     int // its seqs, in the repairer's seqs
+	start, end int32 // runes
+	s0, s1     int32 // its seqs, in the repairer's seqs
 	score      int
+	cs         charset
 	lossy      bool // some seq is lossy
 	question   bool // some seq relies on a '?'
 	clean      bool // no seq is lossy or relies on a space
@@ -64,7 +63,7 @@ func parseSeq(rs []rune, i int, k charset) (seq, bool) {
 	if i+n > len(rs) {
 		return seq{}, false
 	}
-	s := seq{start: i, end: i + n}
+	s := seq{start: int32(i), end: int32(i + n)}
 	var buf [4]byte
 	buf[0] = b0
 	real := 0
@@ -145,7 +144,7 @@ func validPrefix(b []byte) bool {
 // byte was lost outright and the space stays.
 func parseLostA0(rs []rune, i int, b0 byte) (seq, bool) {
 	r, _ := utf8.DecodeRune([]byte{b0, 0xA0})
-	s := seq{start: i, end: i + 2, out: r, space: true}
+	s := seq{start: int32(i), end: int32(i + 2), out: r, space: true}
 	if b0 != 0xC3 {
 		return s, true
 	}
@@ -161,7 +160,7 @@ func parseLostA0(rs []rune, i int, b0 byte) (seq, bool) {
 			return s, true
 		}
 	}
-	s.end = i + 1
+	s.end = int32(i + 1)
 	return s, true
 }
 
@@ -191,7 +190,7 @@ func parseSurrogates(rs []rune, i int, k charset, s seq, hi [4]byte) (seq, bool)
 	h := rune(hi[1]&0x0F)<<6 | rune(hi[2]&0x3F)
 	l := rune(lo[1]&0x0F)<<6 | rune(lo[2]&0x3F)
 	s.out = 0x10000 + h<<10 + l
-	s.end = i + 6
+	s.end = int32(i + 6)
 	return s, true
 }
 
@@ -246,6 +245,9 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer) (string, uint16) {
 			i = end
 			continue
 		}
+		if cap(r.line) < end-start {
+			r.line = make([]rune, 0, end-start)
+		}
 		r.line = appendRunes(r.line[:0], s[start:end])
 		out, u := r.repair(r.line, vouched, 0)
 		if u != 0 {
@@ -282,10 +284,8 @@ func appendRunes(rs []rune, s string) []rune {
 type repairer struct {
 	line     []rune
 	cand     []uint8 // the candidate mask of each rune
-	pos      []int   // the runes with a candidate mask
+	pos      []int32 // the runes with a candidate mask
 	cls      []cluster
-	ord      []int     // cls in order of start
-	sorted   []cluster // cls in order of start
 	seqs     []seq
 	rivals   []int
 	accepted []int
@@ -295,23 +295,25 @@ type repairer struct {
 	deeper   *repairer
 }
 
-// reserve makes room in r's buffers for a line of n runes and up to m
-// clusters at once, rather than growing them step by step.
-func (r *repairer) reserve(n, m int) {
+// reserve makes room in r's buffers for a line of n runes at once, rather
+// than growing them step by step.
+func (r *repairer) reserve(n int) {
 	if cap(r.cand) < n {
 		n = max(n, 64)
 		r.cand = make([]uint8, 0, n)
-		r.pos = make([]int, 0, n)
-		r.taken = make([]bool, 0, n)
-		r.out = make([]rune, 0, n)
+		r.pos = make([]int32, 0, n)
 	}
-	if cap(r.cls) < m {
-		m = max(m, 16)
-		r.cls = make([]cluster, 0, m)
-		r.sorted = make([]cluster, 0, m)
-		r.seqs = make([]seq, 0, 2*m)
-		ints := make([]int, 4*m)
-		r.ord, r.rivals, r.accepted, r.chosen = ints[:0:m], ints[m:m:2*m], ints[2*m:2*m:3*m], ints[3*m:3*m:4*m]
+	if r.cls == nil {
+		r.cls = make([]cluster, 0, 16)
+		r.seqs = make([]seq, 0, 32)
+	}
+}
+
+// reserveClusters makes room for the work on m clusters.
+func (r *repairer) reserveClusters(m int) {
+	if cap(r.rivals) < m {
+		ints := make([]int, 3*m)
+		r.rivals, r.accepted, r.chosen = ints[:0:m], ints[m:m:2*m], ints[2*m:2*m:3*m]
 	}
 }
 
@@ -330,14 +332,8 @@ func (r *repairer) deep() *repairer {
 // rs itself when nothing changed, or the repairer's own buffer, valid until
 // its next use.
 func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16) {
-	r.reserve(len(rs), 0)
+	r.reserve(len(rs))
 	r.candidates(rs)
-	// Each cluster starts at a rune with its charset in the mask.
-	bound := 0
-	for _, i := range r.pos {
-		bound += bits.OnesCount8(r.cand[i])
-	}
-	r.reserve(0, bound)
 	r.cls, r.seqs = r.cls[:0], r.seqs[:0]
 	for k := charset(0); k < numCharsets; k++ {
 		r.appendClusters(rs, k)
@@ -345,18 +341,9 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 	if len(r.cls) == 0 {
 		return rs, 0
 	}
-	// Order the clusters by start (sorting their indices: the same order
-	// as sorting them, for less copying).
-	ord := r.ord[:0]
-	for i := range r.cls {
-		ord = append(ord, i)
-	}
-	slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(r.cls[a].start, r.cls[b].start) })
-	cls := r.sorted[:0]
-	for _, i := range ord {
-		cls = append(cls, r.cls[i])
-	}
-	r.ord, r.sorted = ord, cls
+	cls := r.cls
+	slices.SortFunc(cls, func(a, b cluster) int { return cmp.Compare(a.start, b.start) })
+	r.reserveClusters(len(cls))
 	prev := *vouched
 	// A cluster is strong when its evidence, before the charset's prior,
 	// reaches strongScore without assuming lost bytes.
@@ -446,6 +433,9 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 		}
 		return cmp.Compare(evidence[b.cs], evidence[a.cs])
 	})
+	if cap(r.taken) < len(rs) {
+		r.taken = make([]bool, 0, len(rs))
+	}
 	taken := r.taken[:0]
 	for range rs {
 		taken = append(taken, false)
@@ -475,6 +465,9 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 	if len(chosen) == 0 {
 		return rs, 0
 	}
+	if cap(r.out) < len(rs) {
+		r.out = make([]rune, 0, len(rs)+len(rs)/4)
+	}
 	out := r.out[:0]
 	var used uint16
 	pos := 0
@@ -491,7 +484,7 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 		} else {
 			used |= 1 << c.cs
 		}
-		pos = c.end
+		pos = int(c.end)
 	}
 	out = append(out, rs[pos:]...)
 	r.out = out
@@ -507,7 +500,7 @@ func dropHopeless(rs []rune, cls []cluster, chosen []int) []int {
 	out := chosen[:0]
 	for i := 0; i < len(chosen); {
 		// The word around chosen[i], and the chosen clusters inside it.
-		ws, we := cls[chosen[i]].start, cls[chosen[i]].end
+		ws, we := int(cls[chosen[i]].start), int(cls[chosen[i]].end)
 		for ws > 0 && rs[ws-1] != ' ' {
 			ws--
 		}
@@ -515,21 +508,21 @@ func dropHopeless(rs []rune, cls []cluster, chosen []int) []int {
 			we++
 		}
 		j := i
-		for j < len(chosen) && cls[chosen[j]].start < we {
-			if e := cls[chosen[j]].end; e > we {
+		for j < len(chosen) && int(cls[chosen[j]].start) < we {
+			if e := int(cls[chosen[j]].end); e > we {
 				we = e
 			}
 			j++
 		}
 		fixed, left, c := j-i, 0, i
 		for p := ws; p+1 < we; p++ {
-			for c < j && cls[chosen[c]].end <= p {
+			for c < j && int(cls[chosen[c]].end) <= p {
 				c++
 			}
-			if c < j && p >= cls[chosen[c]].start {
+			if c < j && p >= int(cls[chosen[c]].start) {
 				continue
 			}
-			if c < j && p+1 >= cls[chosen[c]].start {
+			if c < j && p+1 >= int(cls[chosen[c]].start) {
 				continue
 			}
 			if e := lookup(rs[p]); e != nil && e.lead != 0 {
@@ -583,6 +576,7 @@ func (r *repairer) appendClusters(rs []rune, k charset) {
 	bit := uint8(1) << k
 	next := 0
 	for _, i := range r.pos {
+		i := int(i)
 		if i < next || r.cand[i]&bit == 0 {
 			continue
 		}
@@ -590,21 +584,21 @@ func (r *repairer) appendClusters(rs []rune, k charset) {
 		if !ok {
 			continue
 		}
-		c := cluster{cs: k, start: q.start, s0: len(r.seqs), clean: true}
+		c := cluster{cs: k, start: q.start, s0: int32(len(r.seqs)), clean: true}
 		for ok {
 			r.seqs = append(r.seqs, q)
 			c.end = q.end
 			c.lossy = c.lossy || q.lossy
 			c.question = c.question || q.question
 			c.clean = c.clean && !q.lossy && !q.space
-			if q.end >= len(rs) {
+			if int(q.end) >= len(rs) {
 				break
 			}
-			q, ok = parseSeq(rs, q.end, k)
+			q, ok = parseSeq(rs, int(q.end), k)
 		}
-		c.s1 = len(r.seqs)
+		c.s1 = int32(len(r.seqs))
 		r.cls = append(r.cls, c)
-		next = c.end + 1
+		next = int(c.end) + 1
 	}
 }
 
@@ -616,7 +610,7 @@ func (r *repairer) candidates(rs []rune) {
 		m := candMask(rs, i)
 		cand = append(cand, m)
 		if m != 0 {
-			pos = append(pos, i)
+			pos = append(pos, int32(i))
 		}
 	}
 	r.cand, r.pos = cand, pos

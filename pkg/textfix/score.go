@@ -22,9 +22,14 @@ var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 2
 func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int {
 	t := propsTable()
 	var obuf, dbuf [winBuf]rune
-	dec := window(dbuf[:0], rs, c.start, c.end, seqs)
+	dec := window(dbuf[:0], rs, int(c.start), int(c.end), seqs)
+	inner := dec[ctx : len(dec)-ctx]
+	deeper := depth < maxDepth && hasStrongPair(inner)
+	if !deeper && rare(t, inner) {
+		return rejected // without rating what no further layer can change
+	}
 	db := badness(t, dec)
-	if inner := dec[ctx : len(dec)-ctx]; depth < maxDepth && hasStrongPair(inner) {
+	if deeper {
 		// Look through the next layer: repair the decoded runes on their
 		// own and judge the result in the original context.
 		var v uint8
@@ -38,12 +43,10 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 			}
 		}
 	}
-	for _, r := range dec[ctx : len(dec)-ctx] {
-		if propOf(t, r).rarity() >= rareRune {
-			return rejected
-		}
+	if rare(t, dec[ctx:len(dec)-ctx]) {
+		return rejected
 	}
-	orig := window(obuf[:0], rs, c.start, c.end, nil)
+	orig := window(obuf[:0], rs, int(c.start), int(c.end), nil)
 	// C1 controls that windows-1252 defines are repaired on their own, so
 	// the original is judged as if they had been.
 	for i := ctx; i < len(orig)-ctx; i++ {
@@ -73,6 +76,17 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 		}
 	}
 	return score
+}
+
+// rare reports whether one of rs is a rune that blocks a repair; t is
+// propsTable().
+func rare(t *[propsLimit]runeProp, rs []rune) bool {
+	for _, r := range rs {
+		if propOf(t, r).rarity() >= rareRune {
+			return true
+		}
+	}
+	return false
 }
 
 // window builds context + cluster (original runes, or the decoded ones when

@@ -110,11 +110,11 @@ func runeLevel(rs []rune, p int, m uint8, cut bool) int {
 		if !ok || hopeless(q.out) {
 			continue
 		}
-		if q.end < len(rs) {
-			if _, ok := parseSeq(rs, q.end, k); ok {
+		if end := int(q.end); end < len(rs) {
+			if _, ok := parseSeq(rs, end, k); ok {
 				// A longer cluster: strong, unless one of its sequences
 				// decodes to a rare character.
-				if longCluster(rs, q.end, k, cut) {
+				if longCluster(rs, end, k, cut) {
 					return pairStrong
 				}
 				continue
@@ -200,7 +200,7 @@ func longCluster(rs []rune, i int, k charset, cut bool) bool {
 		if hopeless(q.out) {
 			return false
 		}
-		i = q.end
+		i = int(q.end)
 	}
 	return true
 }
