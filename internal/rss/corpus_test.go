@@ -235,29 +235,24 @@ func sum(name string, get func(story.Story) string, want string) func(story.Stor
 	}
 }
 
-func contains(name string, get func(story.Story) string, want string) func(story.Story) []string {
-	return func(s story.Story) []string {
-		if g := get(s); !strings.Contains(g, want) {
-			return []string{fmt.Sprintf("%s = %q, want it to contain %q", name, g, want)}
-		}
-		return nil
-	}
-}
-
-// prefix, suffix, same and count return checks of one field.
+// prefix, suffix, contains, same and count return checks of one field.
 func prefix(name string, get func(story.Story) string, want string) func(story.Story) []string {
-	return func(s story.Story) []string {
-		if g := get(s); !strings.HasPrefix(g, want) {
-			return []string{fmt.Sprintf("%s = %q, want it to start with %q", name, g, want)}
-		}
-		return nil
-	}
+	return part(name, get, want, strings.HasPrefix, "start with")
 }
 
 func suffix(name string, get func(story.Story) string, want string) func(story.Story) []string {
+	return part(name, get, want, strings.HasSuffix, "end with")
+}
+
+func contains(name string, get func(story.Story) string, want string) func(story.Story) []string {
+	return part(name, get, want, strings.Contains, "contain")
+}
+
+// part checks that has(field, want) holds; verb says how in the complaint.
+func part(name string, get func(story.Story) string, want string, has func(s, part string) bool, verb string) func(story.Story) []string {
 	return func(s story.Story) []string {
-		if g := get(s); !strings.HasSuffix(g, want) {
-			return []string{fmt.Sprintf("%s = %q, want it to end with %q", name, g, want)}
+		if g := get(s); !has(g, want) {
+			return []string{fmt.Sprintf("%s = %q, want it to %s %q", name, g, verb, want)}
 		}
 		return nil
 	}
