@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// URLs
 	_ "gocloud.dev/blob/s3blob"   // s3:// URLs
@@ -43,8 +44,8 @@ type object struct {
 }
 
 // keyRe reads the batch out of an object name:
-// TOPIC-pPPP-FIRSTOFFSET-LASTOFFSET.ndjson[.gz]
-var keyRe = regexp.MustCompile(`-p(\d{3})-(\d{20})-(\d{20})\.ndjson(\.gz)?$`)
+// TOPIC-pPPP-FIRSTOFFSET-LASTOFFSET.ndjson[.gz|.zst]
+var keyRe = regexp.MustCompile(`-p(\d{3,})-(\d{20})-(\d{20})\.ndjson(\.gz|\.zst)?$`)
 
 // readArchive lists the objects under prefix through the bucket's API,
 // reads each one's records metadata (x-amz-meta-records on S3) and its
@@ -66,8 +67,8 @@ func readArchive(ctx context.Context, bucketURL, prefix string) ([]object, []arc
 		if err != nil {
 			return nil, nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
-		if lo.IsDir {
-			continue
+		if lo.IsDir || strings.Contains(lo.Key, "/_") {
+			continue // the sink's own _state and _manifest
 		}
 		m := keyRe.FindStringSubmatch(lo.Key)
 		if m == nil {
@@ -102,11 +103,19 @@ func readObject(ctx context.Context, b *blob.Bucket, o *object) ([]archived, err
 	}
 	defer r.Close()
 	var rd io.Reader = r
-	if strings.HasSuffix(o.key, ".gz") {
+	switch {
+	case strings.HasSuffix(o.key, ".gz"):
 		zr, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", o.key, err)
 		}
+		rd = zr
+	case strings.HasSuffix(o.key, ".zst"):
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.key, err)
+		}
+		defer zr.Close()
 		rd = zr
 	}
 	var out []archived

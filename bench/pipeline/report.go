@@ -118,14 +118,19 @@ func section(r *results) string {
 		perItem(cpu["ingest"]+cpu["normalize"]+cpu["sink"]), perItem(cpu["kafka"]))
 
 	m := r.ob.burstMetrics
-	w("\n| Inside the services during the burst (their own histograms) | count | p50 | p99 |\n|---|---:|---:|---:|\n")
+	w("\n| Inside the services during the burst (their own histograms) | count | p50 | p99 | total, share of the stage's window |\n|---|---:|---:|---:|---:|\n")
+	window := map[string]float64{}
+	for _, st := range r.stages {
+		window[st.name] = st.seconds()
+	}
 	row := func(what, svc, metric, unit string, per float64, each string) {
 		l := histogramQuantiles(m[svc], "", metric)
 		count := num(int64(l.n))
 		if unit != "" && l.n > 0 {
 			count = fmt.Sprintf("%s %s, %.0f %s each", num(int64(l.n)), unit, per/float64(l.n), each)
 		}
-		w("| %s (`%s`) | %s | %s | %s |\n", what, metric, count, ms(l.p50), ms(l.p99))
+		sum := counter(m[svc], metric+"_sum", "")
+		w("| %s (`%s`) | %s | %s | %s | %.1f s, %s |\n", what, metric, count, ms(l.p50), ms(l.p99), sum, pct(sum, window[svc]))
 	}
 	published := counter(m["ingest"], "wirefeed_ingest_items_total", `result="published"`)
 	consumed := counter(m["normalize"], "wirefeed_normalize_items_total", "")
@@ -141,11 +146,15 @@ func section(r *results) string {
 	}
 	if len(cycle) > 0 {
 		lc, lo := percentiles(cycle), percentiles(outside)
-		w("| ingest: one batch, done to done, from its log: read the files, publish, sync the ledger, move the files | %s batches, %.0f items each | %s | %s |\n",
-			num(int64(len(cycle))), float64(batched)/float64(len(cycle)), ms(lc.p50), ms(lc.p99))
-		w("| ingest: the part of that outside the produce request | | %s | %s |\n", ms(lo.p50), ms(lo.p99))
+		var sc, so time.Duration
+		for i := range cycle {
+			sc, so = sc+cycle[i], so+outside[i]
+		}
+		w("| ingest: one batch, done to done, from its log: read the files, publish, sync the ledger, move the files | %s batches, %.0f items each | %s | %s | %.1f s, %s |\n",
+			num(int64(len(cycle))), float64(batched)/float64(len(cycle)), ms(lc.p50), ms(lc.p99), sc.Seconds(), pct(sc.Seconds(), window["ingest"]))
+		w("| ingest: the part of that outside the produce request | | %s | %s | %.1f s, %s |\n", ms(lo.p50), ms(lo.p99), so.Seconds(), pct(so.Seconds(), window["ingest"]))
 	}
-	w("| append a line and fsync it in the spool's file system (probed before the run, %d times) | | %s | %s |\n", r.fsync.n, ms(r.fsync.p50), ms(r.fsync.p99))
+	w("| append a line and fsync it in the spool's file system (probed before the run, %d times) | | %s | %s | |\n", r.fsync.n, ms(r.fsync.p50), ms(r.fsync.p99))
 	w("\nThe sink flushed %.0f batches by age, %.0f by record count, %.0f by size.\n",
 		counter(m["sink"], "wirefeed_sink_flushes_total", `reason="age"`), counter(m["sink"], "wirefeed_sink_flushes_total", `reason="records"`),
 		counter(m["sink"], "wirefeed_sink_flushes_total", `reason="bytes"`))
