@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,56 +64,58 @@ func corpusFeeds(t testing.TB) map[string][]byte {
 // exactly that entry of the whole feed, in the same channel.
 func TestSplitCorpusAsGofeedReadsIt(t *testing.T) {
 	t.Parallel()
-	split, whole, unsplit := 0, 0, 0
-	for rel, doc := range corpusFeeds(t) {
-		t.Run(rel, func(t *testing.T) {
-			sd, err := splitFeed(doc)
-			want, gerr := gofeed.NewParser().Parse(bytes.NewReader(doc))
-			if err != nil {
-				if errors.Is(err, errUnsplittable) || errors.Is(err, errNotFeed) || gerr != nil {
-					unsplit++
-					return
-				}
-				t.Fatalf("splitFeed: %v (gofeed reads %d items)", err, len(want.Items))
-			}
-			if gerr != nil {
-				whole++
-				return // gofeed cannot read it either; nothing to compare with
-			}
-			if len(sd.items) != len(want.Items) {
-				t.Fatalf("splitFeed found %d entries, gofeed %d", len(sd.items), len(want.Items))
-			}
-			split++
-			for i := range sd.items {
-				one, err := gofeed.NewParser().Parse(bytes.NewReader(sd.itemDoc(i)))
-				if err != nil {
-					t.Fatalf("entry %d: gofeed cannot read the one-entry document: %v", i, err)
-				}
-				if len(one.Items) != 1 {
-					t.Fatalf("entry %d: one-entry document holds %d items", i, len(one.Items))
-				}
-				got, w := one.Items[0], want.Items[i]
-				if got.Title != w.Title || got.Link != w.Link || got.GUID != w.GUID || got.Description != w.Description ||
-					got.Content != w.Content || got.Published != w.Published || got.Updated != w.Updated {
-					t.Errorf("entry %d differs:\ngot  %q %q %q %q\nwant %q %q %q %q", i, got.Title, got.Link, got.GUID, got.Published, w.Title, w.Link, w.GUID, w.Published)
-				}
-				if one.Title != want.Title || one.Language != want.Language || one.Link != want.Link {
-					t.Errorf("entry %d: channel %q %q %q, want %q %q %q", i, one.Title, one.Language, one.Link, want.Title, want.Language, want.Link)
-				}
-				// The key: guid or id, else link.
-				id := w.GUID
-				if id == "" {
-					id = w.Link
-				}
-				if gotID := sd.items[i].id; gotID == "" {
-					if sd.items[i].link == "" && id != "" {
-						t.Errorf("entry %d: no id nor link found; gofeed says %q", i, id)
-					}
-				}
-			}
-		})
+	var split, whole, unsplit atomic.Int32
+	feeds := corpusFeeds(t)
+	t.Run("feeds", func(t *testing.T) {
+		for rel, doc := range feeds {
+			t.Run(rel, func(t *testing.T) {
+				t.Parallel()
+				checkSplitAsGofeed(t, doc, &split, &whole, &unsplit)
+			})
+		}
+	})
+	t.Logf("corpus: %d feeds split and compared, %d not split (UTF-16/32, not a feed or unreadable), %d split but unreadable by gofeed", split.Load(), unsplit.Load(), whole.Load())
+}
+
+func checkSplitAsGofeed(t *testing.T, doc []byte, split, whole, unsplit *atomic.Int32) {
+	sd, err := splitFeed(doc)
+	want, gerr := gofeed.NewParser().Parse(bytes.NewReader(doc))
+	if err != nil {
+		if errors.Is(err, errUnsplittable) || errors.Is(err, errNotFeed) || gerr != nil {
+			unsplit.Add(1)
+			return
+		}
+		t.Fatalf("splitFeed: %v (gofeed reads %d items)", err, len(want.Items))
 	}
-	t.Logf("corpus: %d feeds split and compared, %d not split (UTF-16/32, not a feed or unreadable), %d split but unreadable by gofeed", split, unsplit, whole)
+	if gerr != nil {
+		whole.Add(1)
+		return // gofeed cannot read it either; nothing to compare with
+	}
+	if len(sd.items) != len(want.Items) {
+		t.Fatalf("splitFeed found %d entries, gofeed %d", len(sd.items), len(want.Items))
+	}
+	split.Add(1)
+	for i := range sd.items {
+		one, err := gofeed.NewParser().Parse(bytes.NewReader(sd.itemDoc(i)))
+		if err != nil {
+			t.Fatalf("entry %d: gofeed cannot read the one-entry document: %v", i, err)
+		}
+		if len(one.Items) != 1 {
+			t.Fatalf("entry %d: one-entry document holds %d items", i, len(one.Items))
+		}
+		got, w := one.Items[0], want.Items[i]
+		if got.Title != w.Title || got.Link != w.Link || got.GUID != w.GUID || got.Description != w.Description ||
+			got.Content != w.Content || got.Published != w.Published || got.Updated != w.Updated {
+			t.Errorf("entry %d differs:\ngot  %q %q %q %q\nwant %q %q %q %q", i, got.Title, got.Link, got.GUID, got.Published, w.Title, w.Link, w.GUID, w.Published)
+		}
+		if one.Title != want.Title || one.Language != want.Language || one.Link != want.Link {
+			t.Errorf("entry %d: channel %q %q %q, want %q %q %q", i, one.Title, one.Language, one.Link, want.Title, want.Language, want.Link)
+		}
+		// An entry gofeed finds a guid or link for has an id or link.
+		if it := sd.items[i]; it.id == "" && it.link == "" && (w.GUID != "" || w.Link != "") {
+			t.Errorf("entry %d: no id nor link found; gofeed says guid %q link %q", i, w.GUID, w.Link)
+		}
+	}
 }
 
 func TestSplitFeedFixtures(t *testing.T) {
