@@ -35,6 +35,11 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
+		fmt.Fprintf(os.Stderr, "devstack: %v\n", err)
+		os.Exit(2)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "devstack: unexpected arguments %q (see --help)\n", fs.Args())
 		os.Exit(2)
 	}
 	if *writeSamples != "" {

@@ -164,7 +164,10 @@ func (c *Consumer) RunBatches(ctx context.Context, opts BatchOptions, handle Bat
 
 	in := make(chan Message, opts.MaxMessages)
 	fetchErr := make(chan error, 1)
-	go func() { fetchErr <- c.Fetch(ctx, in) }()
+	// Fetching stops with ctx, or when RunBatches returns for any reason.
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	go func() { fetchErr <- c.Fetch(fetchCtx, in) }()
 
 	var batch []Message
 	var timer <-chan time.Time

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -70,7 +71,9 @@ func GroupLag(ctx context.Context, client *Client, group, topic string) ([]Parti
 	if err != nil {
 		return nil, fmt.Errorf("committed offsets of group %s: %w", group, err)
 	}
-	if committed.Error != nil {
+	// A group that never joined nor committed is unknown to some brokers;
+	// its committed offsets are -1, and its lag is the whole log.
+	if committed.Error != nil && !errors.Is(committed.Error, kgo.GroupIdNotFound) {
 		return nil, fmt.Errorf("committed offsets of group %s: %w", group, committed.Error)
 	}
 	for _, cp := range committed.Topics[topic] {
