@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wirefeed/wirefeed/internal/kafkatest"
 )
 
 // The monitoring files under test, relative to this package.
@@ -36,7 +40,8 @@ var stageAddrs = []struct{ job, addr string }{
 // emptyAllowed lists the dashboard panels that may show no data after a
 // clean run of generated items and the bundled samples, and why.
 var emptyAllowed = map[string]string{
-	"normalize: skipped by reason": "only items without a text story (photos, packages) are skipped; the samples have none",
+	"normalize: skipped by reason":         "only items without a text story (photos, packages) are skipped; the run has none",
+	"http sources: fetch errors by reason": "the test's feed answers every fetch",
 }
 
 // TestPrometheus runs the three services on their default ports, so that
@@ -68,7 +73,22 @@ func TestPrometheus(t *testing.T) {
 	p := newPipeline(t)
 	sink := p.startAt("sink", stageAddrs[2].addr)
 	p.startAt("normalize", stageAddrs[1].addr)
-	p.startAt("ingest", stageAddrs[0].addr)
+	// ingest with every kind of source: the pipeline's spool folder, an RSS
+	// feed served by the test, and a push source.
+	feed := newWireFeed(t, "prom", 10)
+	sources := filepath.Join(t.TempDir(), "sources.yaml")
+	const pushToken = "e2e-prometheus-push-token-0123456789"
+	err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n"+
+		"  - {id: prom-feed, type: http, url: '%s/rss.xml', format: rss, interval: 1s}\n"+
+		"  - {id: prom-push, type: push, format: ninjs, token: '%s'}\n", feed.srv.URL, pushToken)), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushAddr := freeAddr(t)
+	ingest := p.startAt("ingest", stageAddrs[0].addr, "--sources", sources, "--push.addr", pushAddr, "--poll.jitter", "0",
+		"--seen.topic", kafkatest.Name(t, "seen"), "--ownership.topic", kafkatest.Name(t, "owner"),
+		"--ownership.group", kafkatest.Name(t, "owner-group"))
+
 	// Two waves: a labelled counter appears on its first event, and rate()
 	// sees only what changes between scrapes, so the second wave, once the
 	// first was scraped, gives every traffic query something to show.
@@ -76,17 +96,25 @@ func TestPrometheus(t *testing.T) {
 	wave1, _ := generated(7000, n/2)
 	p.drop(wave1)
 	p.drop(samples(t))
-	archived := n/2 + 21 // 3 of the 24 samples are dead-lettered
+	push(t, pushAddr, pushToken, 1)
+	archived := n/2 + 21 + 10 // 3 of the 24 samples are dead-lettered; 10 feed entries
 	p.waitArchived(archived, 2*time.Minute)
 	prom.waitValue(`sum(wirefeed_sink_records_total{job="sink", result="archived"})`, float64(archived), 60*time.Second)
 	prom.waitValue(`sum(wirefeed_normalize_items_total{job="normalize", result="dead_letter"})`, 3, 30*time.Second)
 
+	// A reload of the sources file, and more of everything.
+	if err := ingest.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	wave2, _ := generated(8000, n/2)
 	p.drop(wave2)
-	archived += n / 2
+	feed.add("prom", 10)
+	push(t, pushAddr, pushToken, 2)
+	archived += n/2 + 10
 	p.waitArchived(archived, 2*time.Minute)
 	// Wait until Prometheus has scraped the whole run, and once more.
 	prom.waitValue(`sum(wirefeed_sink_records_total{job="sink", result="archived"})`, float64(archived), 60*time.Second)
+	prom.waitValue(`sum(wirefeed_ingest_sources_reloads_total{job="ingest", result="ok"})`, 1, 30*time.Second)
 	time.Sleep(6 * time.Second)
 
 	t.Run("scrape jobs up", func(t *testing.T) {
@@ -173,7 +201,9 @@ func TestPrometheus(t *testing.T) {
 			expr string
 			min  float64
 		}{
-			{`sum(wirefeed_ingest_items_total{job="ingest", result="published"})`, float64(n + 24)},
+			{`sum(wirefeed_ingest_items_total{job="ingest", result="published"})`, float64(n + 24 + 20 + 2)},
+			{`sum(wirefeed_ingest_fetches_total{job="ingest", source="prom-feed", result=~"ok|not_modified"})`, 2},
+			{`sum(wirefeed_ingest_push_requests_total{job="ingest", code="202"})`, 1},
 			{`sum(wirefeed_normalize_records_total{job="normalize"})`, float64(archived)},
 			{`sum(wirefeed_sink_records_total{job="sink", result="archived"})`, float64(archived)},
 			{`sum(rate(wirefeed_sink_records_total{job="sink", result="archived"}[1m]))`, 0.01},
@@ -226,6 +256,27 @@ func TestPrometheus(t *testing.T) {
 			time.Sleep(time.Second)
 		}
 	})
+}
+
+// push posts a ninjs item to ingest's push endpoint and expects 202.
+func push(t *testing.T, addr, token string, i int) {
+	body := fmt.Sprintf(`{"uri": "urn:prom:push:%d", "type": "text", "headline": "Pushed story %d", "body_text": "Paragraph of pushed story %d."}`, i, i, i)
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/items", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Wirefeed-Item-Id", fmt.Sprintf("urn:prom:push:%d", i))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("push item %d: %d %s, want 202", i, resp.StatusCode, b)
+	}
 }
 
 func envOr(name, def string) string {
