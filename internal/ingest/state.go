@@ -302,6 +302,9 @@ func (st *state) startOwner(ctx context.Context) error {
 	kc := cfg.Kafka
 	kc.Partitions = cfg.OwnershipPartitions
 	if err := kafka.EnsureTopics(ctx, &kc, kafka.TopicSpec{Name: cfg.OwnershipTopic}); err != nil {
+		if errors.Is(err, kafka.ErrTopicIncompatible) {
+			return fmt.Errorf("ownership topic (its partitions are set by --ownership.partitions, not --kafka.partitions): %w", err)
+		}
 		return err
 	}
 	st.owner = st.goRun(ctx, "ownership group", st.runOwner)
