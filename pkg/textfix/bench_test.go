@@ -49,8 +49,11 @@ func BenchmarkFix(b *testing.B) {
 // BenchmarkFixLines calls Fix once a line, as a pipeline does per record.
 func BenchmarkFixLines(b *testing.B) {
 	clean := readCleanLines(b)
-	var damaged []string
+	var english, damaged []string
 	for _, l := range clean {
+		if isEnglishLike(l) {
+			english = append(english, l)
+		}
 		for _, k := range damageKinds {
 			if d := k.damage(l); d != l {
 				damaged = append(damaged, d)
@@ -60,7 +63,7 @@ func BenchmarkFixLines(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		lines []string
-	}{{"clean", clean}, {"damaged", damaged}} {
+	}{{"english", english}, {"clean", clean}, {"damaged", damaged}} {
 		size := 0
 		for _, l := range c.lines {
 			size += len(l)
@@ -75,4 +78,16 @@ func BenchmarkFixLines(b *testing.B) {
 			}
 		})
 	}
+}
+
+// isEnglishLike reports whether l is ASCII but for typographic punctuation
+// and symbols: the bulk of an English-language wire (as bench/textfix picks
+// its English lines).
+func isEnglishLike(l string) bool {
+	for _, r := range l {
+		if r >= 0x80 && !strings.ContainsRune("’‘“”–—…€£¥°−", r) {
+			return false
+		}
+	}
+	return true
 }

@@ -94,7 +94,7 @@ var minRepaired = map[string]float64{
 	"cp1252": 1, "latin1": 1, "cp1252, no-break spaces lost": 1, "cp1252 in the second half only": 1,
 	"cp1252 twice": 0.95, "cp1251 then cp1252": 0.9, "cp1252 then cp1251": 0.95,
 	"cp1250": 0.95, "cp1251": 0.9, "cp1257": 0.9, "macroman": 0.9, "cp437": 0.9,
-	"iso8859-2": 0.7,
+	"iso8859-2": 0.8,
 }
 
 func TestDamagedText(t *testing.T) {

@@ -288,6 +288,7 @@ type repairer struct {
 	cls      []cluster
 	seqs     []seq
 	rivals   []int
+	shared   []bool
 	accepted []int
 	taken    []bool
 	chosen   []int
@@ -364,6 +365,11 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 		rivals = append(rivals, acceptScore-1)
 	}
 	r.rivals = rivals
+	shared := r.shared[:0]
+	for range cls {
+		shared = append(shared, false)
+	}
+	r.shared = shared
 	for i := range cls {
 		// cls is sorted by start: the overlapping clusters follow i
 		// until one starts at or after its end.
@@ -371,12 +377,17 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 			if cls[j].cs != cls[i].cs {
 				rivals[i] = max(rivals[i], cls[j].score)
 				rivals[j] = max(rivals[j], cls[i].score)
+				if cls[j].start == cls[i].start && cls[j].end == cls[i].end && r.sameOut(&cls[i], &cls[j]) {
+					shared[i], shared[j] = true, true
+				}
 			}
 		}
 	}
+	// A reading another charset shares tells the two apart only by their
+	// priors: it is no evidence for either.
 	var evidence [numCharsets]int
 	for i := range cls {
-		if m := cls[i].score - rivals[i]; m > 0 {
+		if m := cls[i].score - rivals[i]; m > 0 && !shared[i] {
 			evidence[cls[i].cs] += m
 		}
 	}
@@ -555,6 +566,19 @@ func (r *repairer) score(rs []rune, done []cluster, c *cluster, depth int) int {
 		}
 	}
 	return scoreCluster(rs, c, seqs, depth, r)
+}
+
+// sameOut reports whether clusters a and b decode to the same runes.
+func (r *repairer) sameOut(a, b *cluster) bool {
+	if a.s1-a.s0 != b.s1-b.s0 {
+		return false
+	}
+	for i := range a.s1 - a.s0 {
+		if r.seqs[a.s0+i].out != r.seqs[b.s0+i].out {
+			return false
+		}
+	}
+	return true
 }
 
 // hasReal reports whether some seq of c decodes real bytes only.
