@@ -360,15 +360,18 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 	if reason != "" {
 		return s.flush(ctx, c, p, reason)
 	}
-	if s.cfg.MaxBuffered > 0 && s.total > s.cfg.MaxBuffered {
+	for s.cfg.MaxBuffered > 0 && s.total > s.cfg.MaxBuffered {
 		var largest *partition
 		for _, q := range s.partitions() {
 			if q.batch != nil && q.pending == nil && (largest == nil || q.batch.bytes > largest.batch.bytes) {
 				largest = q
 			}
 		}
-		if largest != nil {
-			return s.flush(ctx, c, largest, "memory")
+		if largest == nil {
+			break // only pending batches, which are not cut: bounded by their size when first cut
+		}
+		if err := s.flush(ctx, c, largest, "memory"); err != nil {
+			return err
 		}
 	}
 	return nil
