@@ -40,6 +40,7 @@ type options struct {
 	doc         string
 	keep        bool
 	perf        bool
+	perfOut     string
 	timeout     time.Duration
 	interval    time.Duration
 	brokers     string
@@ -57,6 +58,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.doc, "doc", "docs/benchmarks.md", "file whose \"Pipeline on the real stack\" section is rewritten (empty: none)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the topics, archived objects and temporary folder")
 	fs.BoolVar(&o.perf, "perf", false, "profile the services with perf record during the burst and report where their CPU went")
+	fs.StringVar(&o.perfOut, "perf.out", "", "with -perf, keep the perf data in this file (for perf report)")
 	fs.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
 	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "how often progress is sampled from the broker")
 	o.stackPIDs = map[string]int{}

@@ -90,6 +90,9 @@ func runPipeline(ctx context.Context, o options, kc *kafka.Config, t topics, wor
 
 	var perf *exec.Cmd
 	perfData := filepath.Join(work, "perf.data")
+	if o.perfOut != "" {
+		perfData = o.perfOut
+	}
 	if o.perf {
 		perf = exec.Command("perf", "record", "-q", "-F", "499", "-g", "-o", perfData,
 			"-p", fmt.Sprintf("%d,%d,%d", pids["ingest"], pids["normalize"], pids["sink"]))

@@ -230,6 +230,16 @@ func notes(r *results, ratio float64) []string {
 	out = append(out, fmt.Sprintf("The machine was %s busy during the burst: the three services %s, the broker %s, the S3 server %s, other processes %s. "+
 		"Everything shares %d cores, so a stage's rate here is bounded by what the others leave it.",
 		pct(busy, capacity), pct(services, capacity), pct(cpu["kafka"], capacity), pct(cpu["s3"], capacity), pct(cpu["other"], capacity), r.m.cpus))
+	if other := cpu["other"] / capacity; other > 0.1 {
+		out = append(out, fmt.Sprintf("Other processes (other work on the machine) took %s of its CPU during the burst, against %.2f cores just before it: "+
+			"every rate above is lower than on an idle machine, the kcat ceiling (a few seconds long) least so.", pct(cpu["other"], capacity), r.cpu[len(r.cpu)-1].idle))
+	}
+	perItem := (services + cpu["kafka"] + cpu["s3"]) / float64(r.n)
+	if perItem > 0 && cpu["normalize"] > 0 {
+		out = append(out, fmt.Sprintf("Upper bounds from the CPU spent per item: %.0f µs in the services, the broker and the S3 server together allow at most %.0f items/s on %d idle cores "+
+			"with perfect overlap; normalize handles its items on one goroutine, and its %.0f µs per item allow at most %.0f items/s on one core.",
+			perItem*1e6, float64(r.m.cpus)/perItem, r.m.cpus, cpu["normalize"]/float64(r.n)*1e6, float64(r.n)/cpu["normalize"]))
+	}
 	if n := len(r.stages); n == 3 {
 		norm, sink := r.stages[1], r.stages[2]
 		out = append(out, fmt.Sprintf("Per item the services spent %.0f µs of CPU (ingest %.0f, normalize %.0f, sink %.0f), the broker %.0f µs and the S3 server %.0f µs.",
