@@ -1,5 +1,5 @@
 // Command sink archives normalized records in object storage, in batches,
-// with no loss and no duplicates.
+// each record exactly once.
 package main
 
 import (
@@ -15,22 +15,34 @@ import (
 
 const synopsis = `Usage: sink [flags]
 
-sink joins a consumer group on the records topic and writes the records in
-batches to object storage (--bucket: s3://, gs://, azblob:// or file://) as
-gzip-compressed newline-delimited JSON, one object per partition batch, date
-and source:
+sink joins a consumer group on the records topic and archives the records in
+object storage (--bucket: s3://, gs://, azblob:// or file://), in batches
+cut per partition at --batch.max-records, --batch.max-bytes or
+--batch.max-age, whichever comes first. A batch is written as one object per
+folder of --key-template (default {prefix}/dt={date}/source={source}/),
+named after the batch's topic, partition and offsets:
 
   PREFIX/dt=YYYY-MM-DD/source=SRC/TOPIC-pPPP-FIRSTOFFSET-LASTOFFSET.ndjson.gz
 
-A partition's batch is cut at --batch.max-records, --batch.max-bytes or
---batch.max-age, whichever comes first. Offsets are committed only after the
-objects are written, and objects are written only if absent, so a batch
-written again after a crash lands on the same keys: nothing lost, nothing
-duplicated. S3 credentials come from the usual AWS environment variables
-(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or profile.
+in --format ndjson or parquet, --compression gzip, zstd or none. Each flush
+also writes a manifest per date (PREFIX/dt=D/_manifest/...json: objects,
+record counts, offset ranges), and the partition's progress
+(PREFIX/_state/TOPIC/pPPP.json): the store, not the consumer group, says what
+is archived. Killed anywhere (even kill -9), a restarted sink skips what is
+archived and writes a batch it had begun again, exactly, under the same keys:
+every record ends up in the archive exactly once. Offsets are committed only
+after the objects are written; while the store is down the sink retries with
+backoff and commits nothing. Protocol and guarantees: docs/sink.md.
 
-It serves /metrics, /healthz and /readyz on --http.addr and stops cleanly on
-SIGINT or SIGTERM: every batch in hand is written and committed first.`
+--reset-offsets earliest|latest|offset:N|timestamp:RFC3339 moves the group
+before consuming (--reset-offsets.dry-run prints the plan and exits); records
+already archived under --prefix are still skipped, so a replay writes to a
+new --prefix (docs/replay.md).
+
+S3 credentials come from the usual AWS environment variables
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or profile. It serves /metrics,
+/healthz and /readyz on --http.addr and stops cleanly on SIGINT or SIGTERM:
+every batch in hand is written and committed first.`
 
 func main() {
 	var cfg sink.Config
