@@ -333,10 +333,11 @@ func counter(text, name, match string) float64 {
 }
 
 // ingestCycles reads ingest's log: for each batch published, when it was
-// done (files moved) and how long its produce request took. It returns the
-// time between consecutive batches and the part of it spent outside the
-// produce request (reading the files, syncing the ledger, moving the files).
-func ingestCycles(log string) (cycle, outside []time.Duration, sizes []int) {
+// done (files moved) and how long it took from the start of its produce
+// request to then. It returns the time between consecutive batches, the
+// part of it before the produce request (reading the files), and the part
+// after its start (produce, ledger sync, moves).
+func ingestCycles(log string) (cycle, before, took []time.Duration, sizes []int) {
 	var prev time.Time
 	for _, l := range strings.Split(log, "\n") {
 		if !strings.Contains(l, `"published spool items"`) {
@@ -352,11 +353,11 @@ func ingestCycles(log string) (cycle, outside []time.Duration, sizes []int) {
 		}
 		if !prev.IsZero() {
 			c := e.TS.Sub(prev)
-			cycle = append(cycle, c)
-			outside = append(outside, c-time.Duration(e.Took*float64(time.Second)))
+			t := time.Duration(e.Took * float64(time.Second))
+			cycle, before, took = append(cycle, c), append(before, c-t), append(took, t)
 			sizes = append(sizes, e.Items)
 		}
 		prev = e.TS
 	}
-	return cycle, outside, sizes
+	return cycle, before, took, sizes
 }

@@ -88,8 +88,14 @@ func section(r *results) string {
 	w("| **pipeline / ceiling** | **%.2f** | | | target ≥ 0.5: %s |\n\n", ratio, verdict)
 
 	w("| Latency | burst p50 | burst p99 | steady p50 | steady p99 |\n|---|---:|---:|---:|---:|\n")
+	q := func(l latency, d time.Duration) string {
+		if l.n == 0 {
+			return "–"
+		}
+		return ms(d)
+	}
 	for _, l := range r.latencies {
-		w("| %s | %s | %s | %s | %s |\n", l.what, ms(l.burst.p50), ms(l.burst.p99), ms(l.trickle.p50), ms(l.trickle.p99))
+		w("| %s | %s | %s | %s | %s |\n", l.what, q(l.burst, l.burst.p50), q(l.burst, l.burst.p99), q(l.trickle, l.trickle.p50), q(l.trickle, l.trickle.p99))
 	}
 	w("\nBurst: the %s items above, all in the spool at once, so that their latencies are mostly time spent queued. "+
 		"Steady: %d more items dropped one at a time, %g a second, after the burst was archived.\n\n", num(int64(r.n)), len(in.trickles), r.trickleRate)
@@ -139,20 +145,27 @@ func section(r *results) string {
 	row("normalize: decode, repair and parse one item", "normalize", "wirefeed_normalize_processing_duration_seconds", "", 0, "")
 	row("normalize: process a batch, produce it, until acknowledged", "normalize", "wirefeed_normalize_batch_duration_seconds", "batches", consumed, "items")
 	row("sink: write one object", "sink", "wirefeed_sink_upload_duration_seconds", "objects", archivedN, "records")
-	cycle, outside, batchSizes := ingestCycles(r.ob.ingestLog)
+	cycle, before, took, batchSizes := ingestCycles(r.ob.ingestLog)
 	var batched int
 	for _, n := range batchSizes {
 		batched += n
 	}
 	if len(cycle) > 0 {
-		lc, lo := percentiles(cycle), percentiles(outside)
-		var sc, so time.Duration
-		for i := range cycle {
-			sc, so = sc+cycle[i], so+outside[i]
+		total := func(ds []time.Duration) float64 {
+			var t time.Duration
+			for _, d := range ds {
+				t += d
+			}
+			return t.Seconds()
 		}
-		w("| ingest: one batch, done to done, from its log: read the files, publish, sync the ledger, move the files | %s batches, %.0f items each | %s | %s | %.1f s, %s |\n",
-			num(int64(len(cycle))), float64(batched)/float64(len(cycle)), ms(lc.p50), ms(lc.p99), sc.Seconds(), pct(sc.Seconds(), window["ingest"]))
-		w("| ingest: the part of that outside the produce request | | %s | %s | %.1f s, %s |\n", ms(lo.p50), ms(lo.p99), so.Seconds(), pct(so.Seconds(), window["ingest"]))
+		lc, lb := percentiles(cycle), percentiles(before)
+		w("| ingest: one batch, done to done, from its log | %s batches, %.0f items each | %s | %s | %.1f s, %s |\n",
+			num(int64(len(cycle))), float64(batched)/float64(len(cycle)), ms(lc.p50), ms(lc.p99), total(cycle), pct(total(cycle), window["ingest"]))
+		w("| ingest: of which reading the files, before the produce request | | %s | %s | %.1f s, %s |\n",
+			ms(lb.p50), ms(lb.p99), total(before), pct(total(before), window["ingest"]))
+		after := total(took) - counter(m["ingest"], "wirefeed_ingest_publish_duration_seconds_sum", "")
+		w("| ingest: of which syncing the ledger and moving the files, after it (log's `took` less the publish histogram) | | | | %.1f s, %s |\n",
+			after, pct(after, window["ingest"]))
 	}
 	w("| append a line and fsync it in the spool's file system (probed before the run, %d times) | | %s | %s | |\n", r.fsync.n, ms(r.fsync.p50), ms(r.fsync.p99))
 	w("\nThe sink flushed %.0f batches by age, %.0f by record count, %.0f by size.\n",
