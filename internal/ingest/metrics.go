@@ -15,6 +15,8 @@ type metrics struct {
 	lastItem *prometheus.GaugeVec
 
 	updated     *prometheus.CounterVec
+	refused     *prometheus.CounterVec
+	sourceInfo  *prometheus.GaugeVec
 	fetches     *prometheus.CounterVec
 	fetchErrors *prometheus.CounterVec
 	fetchBytes  *prometheus.CounterVec
@@ -58,6 +60,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wirefeed_ingest_updated_items_total",
 			Help: "Items published again as a new version (same key, new fingerprint), by source; also counted as published.",
 		}, []string{"source"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wirefeed_ingest_refused_total",
+			Help: "Items refused (also counted as failed), by source and reason (empty, unreadable, too_large).",
+		}, []string{"source", "reason"}),
+		sourceInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "wirefeed_ingest_source_info",
+			Help: "1 for every enabled source of the configuration, by source and type (http, spool, push).",
+		}, []string{"source", "type"}),
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_ingest_fetches_total",
 			Help: "Fetches of http sources, by source and result (ok, not_modified, error).",
@@ -100,17 +110,36 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "http sources this replica polls (the others belong to other replicas).",
 		}),
 	}
-	reg.MustRegister(m.items, m.bytes, m.publish, m.pending, m.retries, m.lastItem, m.updated,
+	reg.MustRegister(m.items, m.bytes, m.publish, m.pending, m.retries, m.lastItem, m.updated, m.refused, m.sourceInfo,
 		m.fetches, m.fetchErrors, m.fetchBytes, m.fetchTime, m.lastSuccess, m.newestAge,
 		m.push, m.reloads, m.sources, m.owned)
 	return m
+}
+
+// declare creates the series of a source's counters at 0, so that a
+// rate over the first events after a start is not lost. Spool sources keep
+// creating theirs on the first event.
+func (m *metrics) declare(src *Source) {
+	switch src.Type {
+	case TypeHTTP:
+		for _, r := range []string{"ok", "not_modified", "error"} {
+			m.fetches.WithLabelValues(src.ID, r)
+		}
+		for _, r := range []string{"published", "duplicate", "failed"} {
+			m.items.WithLabelValues(src.ID, r)
+		}
+	case TypePush:
+		for _, r := range []string{"published", "duplicate"} {
+			m.items.WithLabelValues(src.ID, r)
+		}
+	}
 }
 
 // forget deletes every series of a source that is no longer configured.
 func (m *metrics) forget(source string) {
 	l := prometheus.Labels{"source": source}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.items, m.bytes, m.pending, m.lastItem, m.updated, m.fetches, m.fetchErrors, m.fetchBytes, m.fetchTime, m.lastSuccess, m.newestAge,
+		m.items, m.bytes, m.pending, m.lastItem, m.updated, m.refused, m.sourceInfo, m.fetches, m.fetchErrors, m.fetchBytes, m.fetchTime, m.lastSuccess, m.newestAge,
 	} {
 		v.DeletePartialMatch(l)
 	}

@@ -181,6 +181,7 @@ func (p *poller) publish(ctx context.Context, res *fetchResult) error {
 	cands, newest, failed := p.items(res)
 	if failed > 0 {
 		p.svc.m.items.WithLabelValues(p.src.ID, "failed").Add(float64(failed))
+		p.svc.m.refused.WithLabelValues(p.src.ID, "too_large").Add(float64(failed))
 	}
 	// The publication is finished even if the poller is stopped meanwhile.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout(&p.svc.cfg))

@@ -111,6 +111,24 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	rigWait(t, "the spool file", func() (bool, string) { n := x.items("c", "published"); return n == 1, fmt.Sprint(n) })
+	if err := os.WriteFile(filepath.Join(spoolDir, "empty.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rigWait(t, "the empty spool file refused", func() (bool, string) {
+		n := testutil.ToFloat64(x.svc.m.refused.WithLabelValues("c", "empty"))
+		return n == 1, fmt.Sprint(n)
+	})
+	// One info series per configured source, with its type.
+	info := `
+# HELP wirefeed_ingest_source_info 1 for every enabled source of the configuration, by source and type (http, spool, push).
+# TYPE wirefeed_ingest_source_info gauge
+wirefeed_ingest_source_info{source="a",type="http"} 1
+wirefeed_ingest_source_info{source="c",type="spool"} 1
+wirefeed_ingest_source_info{source="d",type="http"} 1
+`
+	if err := testutil.GatherAndCompare(x.svc.reg, strings.NewReader(info), "wirefeed_ingest_source_info"); err != nil {
+		t.Errorf("source info after the reload: %v", err)
+	}
 
 	// An invalid file: an error naming source and field, nothing changes.
 	r.writeSources("sources:\n  - {id: a, type: http}\n" + spoolSource)

@@ -315,6 +315,7 @@ func (s *spool) publish(ctx context.Context, files []spoolFile) error {
 			}
 			s.log.Warn("spool file refused", zap.String("file", f.name), zap.String("reason", reason), zap.Error(err))
 			s.m.items.WithLabelValues(id, "failed").Inc()
+			s.m.refused.WithLabelValues(id, reason).Inc()
 			if err := s.scanner.fail(f, reason, err); err != nil {
 				return err
 			}

@@ -149,6 +149,11 @@ func (st *state) apply(ctx context.Context, srcs []Source) error {
 	for typ, n := range count {
 		st.s.m.sources.WithLabelValues(typ).Set(float64(n))
 	}
+	st.s.m.sourceInfo.Reset()
+	for id, src := range enabled {
+		st.s.m.sourceInfo.WithLabelValues(id, src.Type).Set(1)
+		st.s.m.declare(&src)
+	}
 	err := st.sync(ctx)
 	for id := range old {
 		if _, ok := enabled[id]; !ok {
