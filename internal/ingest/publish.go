@@ -15,7 +15,7 @@ import (
 // HeaderTimezone carries a source's configured time zone (IANA name) next
 // to the envelope of pkg/record, for normalize to read times written
 // without an offset in that zone.
-const HeaderTimezone = "wirefeed-timezone"
+const HeaderTimezone = record.HeaderTimezone
 
 // message is the raw topic message of an item: key, body untouched,
 // envelope in headers.

@@ -183,6 +183,12 @@ func (n *Normalizer) article(raw *record.Raw, st *story.Story) (*record.Article,
 			zone = prof.Location
 		}
 	}
+	// A zone configured for the source beats a profile's guess.
+	if raw.Timezone != "" {
+		if loc, err := time.LoadLocation(raw.Timezone); err == nil {
+			zone = loc
+		}
+	}
 	language := st.Language
 	if language == "" {
 		language = prof.Language

@@ -172,6 +172,18 @@ func TestUnparsedDateKeepsTheStory(t *testing.T) {
 	}
 }
 
+func TestSourceTimezoneBeatsProfile(t *testing.T) {
+	raw := &record.Raw{Source: "xinhua", Format: "textdump", Timezone: "Europe/Lisbon",
+		Body: []byte("ID : XINH1\nDate : 2020-07-01 10:00:00\nTitle : T\nArticle :\nBody.\n")}
+	arts, err := testNormalizer().Normalize(raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := arts[0].PublishedAt.Format(time.RFC3339); got != "2020-07-01T10:00:00+01:00" {
+		t.Errorf("published_at %s, want the source's configured zone (Lisbon summer time)", got)
+	}
+}
+
 func TestIDStableAcrossVersions(t *testing.T) {
 	in := "ID : A9\nTitle : First\nArticle :\nBody one.\n"
 	a := normalizeOne(t, "test", "textdump", []byte(in))

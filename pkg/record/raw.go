@@ -30,6 +30,9 @@ type Raw struct {
 	// ContentType and Charset are what the origin declared, if anything.
 	ContentType string
 	Charset     string
+	// Timezone is the source's configured IANA time zone, for times the
+	// item writes without an offset ("" when not configured).
+	Timezone string
 	// Body is the item's bytes, exactly as received.
 	Body []byte
 }
@@ -43,6 +46,7 @@ const (
 	HeaderFetchedAt   = "wirefeed-fetched-at"
 	HeaderContentType = "wirefeed-content-type"
 	HeaderCharset     = "wirefeed-charset"
+	HeaderTimezone    = "wirefeed-timezone"
 )
 
 // Header names a dead letter carries on top of the original message's headers.
@@ -87,6 +91,7 @@ func (r *Raw) Headers() []Header {
 	}
 	add(HeaderContentType, r.ContentType)
 	add(HeaderCharset, r.Charset)
+	add(HeaderTimezone, r.Timezone)
 	return hs
 }
 
@@ -114,6 +119,8 @@ func RawFromMessage(key string, headers []Header, body []byte) (*Raw, error) {
 			r.ContentType = h.Value
 		case HeaderCharset:
 			r.Charset = h.Value
+		case HeaderTimezone:
+			r.Timezone = h.Value
 		}
 	}
 	if version != fmt.Sprint(RawVersion) {
