@@ -57,9 +57,23 @@ func pairLevel(s string, i int, m uint8) int {
 	// a rare character: that much can be read off the bytes.
 	r, n := decodeRune(s, i)
 	e := lookup(r)
+	// The (up to three) runes a sequence starting at the lead would take,
+	// within the line.
+	var next [3]rune
+	cnt := 0
+	for j := i + n; cnt < len(next) && j < len(s) && s[j] != '\n'; cnt++ {
+		if c := s[j]; c < utf8.RuneSelf {
+			next[cnt] = rune(c)
+			j++
+			continue
+		}
+		var size int
+		next[cnt], size = decodeRune(s, j)
+		j += size
+	}
 	viable := uint8(0)
 	for k := charset(0); k < numCharsets; k++ {
-		if m&(1<<k) != 0 && mayParse(s, i+n, e, k) {
+		if m&(1<<k) != 0 && mayParse(e, k, next[:cnt]) {
 			viable |= 1 << k
 		}
 	}
@@ -137,11 +151,11 @@ func runeLevel(rs []rune, p int, m uint8, cut bool) int {
 }
 
 // mayParse reports whether parseSeq may read a sequence of charset k that
-// starts with lead e and goes on at s[j:], and whether its output may be
-// accepted. It is false only when the continuations at s[j:] are missing
-// or the bytes decode to nothing valid or to a hopeless rune; stand-ins
-// for lost bytes are left to parseSeq.
-func mayParse(s string, j int, e *alphaEntry, k charset) bool {
+// starts with lead e and goes on with the runes next, and whether its
+// output may be accepted. It is false only when the continuations are
+// missing or the bytes decode to nothing valid or to a hopeless rune;
+// stand-ins for lost bytes are left to parseSeq.
+func mayParse(e *alphaEntry, k charset, next []rune) bool {
 	var buf [utf8.UTFMax]byte
 	buf[0] = e.b[k]
 	n := 2
@@ -151,11 +165,10 @@ func mayParse(s string, j int, e *alphaEntry, k charset) bool {
 		n = 3
 	}
 	for t := 1; t < n; t++ {
-		if j >= len(s) || s[j] == '\n' {
+		if t > len(next) {
 			return false
 		}
-		r, size := decodeRune(s, j)
-		j += size
+		r := next[t-1]
 		if ce := lookup(r); ce != nil && ce.cont&(1<<k) != 0 {
 			buf[t] = ce.b[k]
 			continue
