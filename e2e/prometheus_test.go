@@ -96,6 +96,7 @@ func TestPrometheus(t *testing.T) {
 	wave1, _ := generated(7000, n/2)
 	p.drop(wave1)
 	p.drop(samples(t))
+	p.drop(map[string]string{"empty.txt": ""}) // refused: empty
 	push(t, pushAddr, pushToken, 1)
 	archived := n/2 + 21 + 10 // 3 of the 24 samples are dead-lettered; 10 feed entries
 	p.waitArchived(archived, 2*time.Minute)
@@ -204,6 +205,8 @@ func TestPrometheus(t *testing.T) {
 			{`sum(wirefeed_ingest_items_total{job="ingest", result="published"})`, float64(n + 24 + 20 + 2)},
 			{`sum(wirefeed_ingest_fetches_total{job="ingest", source="prom-feed", result=~"ok|not_modified"})`, 2},
 			{`sum(wirefeed_ingest_push_requests_total{job="ingest", code="202"})`, 1},
+			{`sum(wirefeed_ingest_refused_total{job="ingest", source="spool", reason="empty"})`, 1},
+			{`count(wirefeed_ingest_source_info{job="ingest"})`, 3},
 			{`sum(wirefeed_normalize_records_total{job="normalize"})`, float64(archived)},
 			{`sum(wirefeed_sink_records_total{job="sink", result="archived"})`, float64(archived)},
 			{`sum(rate(wirefeed_sink_records_total{job="sink", result="archived"}[1m]))`, 0.01},
