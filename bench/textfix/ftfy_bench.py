@@ -33,15 +33,17 @@ def read_pairs(path):
 
 
 def speed(lines):
+    """MB/s over lines, one call a line, best of three passes of at least a
+    second each, in the process's CPU time, as gobench measures."""
     size = sum(len(line.encode("utf-8")) + 1 for line in lines)
     best = 0.0
     for _ in range(3):
-        start, n = time.perf_counter(), 0
-        while time.perf_counter() - start < 1.0:
+        start, n = time.process_time(), 0
+        while time.process_time() - start < 1.0:
             for line in lines:
                 fix(line)
             n += 1
-        best = max(best, size * n / (time.perf_counter() - start) / 1e6)
+        best = max(best, size * n / (time.process_time() - start) / 1e6)
     return best
 
 

@@ -20,7 +20,10 @@ def main(go_path, py_path, doc_path, machine, date):
         "",
         f"Measured {date} on {machine}, by `bash bench/textfix/run.sh`"
         " (`make bench-textfix`): pkg/textfix and ftfy 6.3.1 in the same run,"
-        " on the same inputs, one record a call, single-threaded. ftfy runs"
+        " on the same inputs, one record a call, single-threaded; speeds are"
+        " bytes per second of the process's CPU time (best of three passes of"
+        " a second), so that other work on the machine counts as little as"
+        " it can. ftfy runs"
         " `fix_text` with quote uncurling, ligature expansion and width"
         " folding off, so that both aim at the same output. Inputs are built"
         " from `pkg/textfix/testdata/clean.txt` (clean news sentences in about"
