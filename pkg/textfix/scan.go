@@ -71,7 +71,8 @@ func below8(w uint64, c byte) uint64 {
 // a rune NFC must look at, or a control or space the other repairs change.
 // Mojibake is only suspected where a lead is followed by a continuation of
 // the same charset (or a stand-in for a lost byte) that decode together
-// into something the scorer could accept (see pairLevel).
+// into something the repair could accept with no charset vouched for yet:
+// a strong pair (see pairLevel).
 func scan(s string, o Options) uint8 {
 	var need uint8
 	prevH, prevNL := false, true // as in needsWhitespace

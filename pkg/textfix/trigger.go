@@ -11,7 +11,7 @@ const (
 )
 
 // pairMask returns the charsets in which lead e, followed by the text at
-// s[j:], may start a sequence: the mask candidates computes for e's rune.
+// s[j:], may start a sequence: what candMask computes on runes.
 func pairMask(s string, j int, e *alphaEntry) uint8 {
 	if j >= len(s) {
 		return 0
@@ -46,7 +46,8 @@ func pairMask(s string, j int, e *alphaEntry) uint8 {
 // pairLevel rates the suspicious pair whose lead starts at s[i], where m
 // is its pairMask, by what the repair of the line would make of it. A
 // cluster starts with a sequence that parses in some charset; when another
-// sequence of that charset follows, it is strong. A lone sequence is scored
+// sequence of that charset follows, it is strong, unless one of them
+// decodes to a rare character. A lone sequence is scored
 // as the repair scores it (the score depends on three runes of context on
 // each side of it, within the line, and nothing else): one that may be
 // accepted on its own is strong; one that only the largest bonus for other
