@@ -18,8 +18,9 @@ demo: ## run the whole pipeline on an embedded broker and ./data, print a summar
 demo-serve: ## the demo, kept running with metrics on :9101-9103
 	$(GO) run ./cmd/devstack --serve
 
-test: ## unit and integration tests (embedded broker, local folder), race detector on
+test: ## unit and integration tests (embedded broker, local folder), race detector on; alert rule tests
 	$(GO) test -race -count=1 $(PKGS)
+	bash deploy/prometheus/test-rules.sh
 
 test-short: ## the tests without the race detector, for a quick look
 	$(GO) test -count=1 $(PKGS)
@@ -30,6 +31,7 @@ test-e2e: ## bring the real stack up, run the suite and the end-to-end tests on 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	bash deploy/lint.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	bash deploy/local/fuzz.sh $${FUZZTIME:-20s}

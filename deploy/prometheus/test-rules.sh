@@ -13,6 +13,13 @@ promtool=${PROMTOOL:-promtool}
 if ! command -v "$promtool" >/dev/null 2>&1; then
 	echo "test-rules: promtool not found (looked for '$promtool')." >&2
 	echo "test-rules: install it with 'bash deploy/local/install.sh' (Debian package prometheus) or set PROMTOOL=/path/to/promtool." >&2
+	# On a clone with only Go, make test must still pass: the rule tests
+	# are then not run, and this says so. CI sets WIREFEED_REQUIRE_PROMTOOL
+	# so that there they always run.
+	if [[ -z ${WIREFEED_REQUIRE_PROMTOOL:-} ]]; then
+		echo "test-rules: NOT RUN (set WIREFEED_REQUIRE_PROMTOOL=1 to make this an error)" >&2
+		exit 0
+	fi
 	exit 127
 fi
 echo "test-rules: $("$promtool" --version 2>&1 | head -n 1)"

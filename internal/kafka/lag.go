@@ -90,16 +90,40 @@ func GroupLag(ctx context.Context, client *Client, group, topic string) ([]Parti
 	return out, nil
 }
 
-// LagMonitor publishes a group's lag per partition as a gauge, refreshed on
-// an interval.
+// OldestUncommitted returns the timestamp of the message at offset, the
+// first one a group has not committed: how long ago it was produced is the
+// group's lag in time.
+func OldestUncommitted(ctx context.Context, client *Client, topic string, partition int, offset int64) (time.Time, error) {
+	res, err := client.Fetch(ctx, &kgo.FetchRequest{Topic: topic, Partition: partition, Offset: offset, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("fetch %s/%d at %d: %w", topic, partition, offset, err)
+	}
+	if res.Error != nil {
+		return time.Time{}, fmt.Errorf("fetch %s/%d at %d: %w", topic, partition, offset, res.Error)
+	}
+	for {
+		r, err := res.Records.ReadRecord()
+		if err != nil {
+			return time.Time{}, fmt.Errorf("fetch %s/%d at %d: %w", topic, partition, offset, err)
+		}
+		if r.Offset >= offset {
+			return r.Time, nil
+		}
+	}
+}
+
+// LagMonitor publishes a group's lag per partition, in messages and in
+// seconds, as gauges refreshed on an interval.
 type LagMonitor struct {
-	client   *Client
-	group    string
-	topic    string
-	interval time.Duration
-	lag      *prometheus.GaugeVec
-	log      *zap.Logger
-	onResult func(error)
+	client     *Client
+	group      string
+	topic      string
+	interval   time.Duration
+	lag        *prometheus.GaugeVec
+	lagSeconds *prometheus.GaugeVec
+	refreshed  prometheus.Gauge
+	log        *zap.Logger
+	onResult   func(error)
 }
 
 // NewLagMonitor registers wirefeed_<stage>_consumer_lag_records with reg.
@@ -111,8 +135,21 @@ func NewLagMonitor(cfg *Config, stage, group, topic string, interval time.Durati
 		Name:      "consumer_lag_records",
 		Help:      "Messages of the input topic not yet committed by the stage's consumer group, per partition (high watermark minus committed offset).",
 	}, []string{"topic", "partition"})
-	reg.MustRegister(lag)
-	return &LagMonitor{client: cfg.Client(), group: group, topic: topic, interval: interval, lag: lag, log: log, onResult: onResult}
+	lagSeconds := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "wirefeed",
+		Subsystem: stage,
+		Name:      "consumer_lag_seconds",
+		Help:      "How long ago the oldest message not yet committed by the stage's consumer group was produced, per partition (0 when caught up).",
+	}, []string{"topic", "partition"})
+	refreshed := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "wirefeed",
+		Subsystem: stage,
+		Name:      "consumer_lag_refresh_timestamp_seconds",
+		Help:      "Unix time of the last successful refresh of the consumer lag gauges (a stale lag looks healthy).",
+	})
+	reg.MustRegister(lag, lagSeconds, refreshed)
+	return &LagMonitor{client: cfg.Client(), group: group, topic: topic, interval: interval, lag: lag, lagSeconds: lagSeconds,
+		refreshed: refreshed, log: log, onResult: onResult}
 }
 
 // Run refreshes the gauge until ctx is done.
@@ -142,7 +179,20 @@ func (m *LagMonitor) refresh(ctx context.Context) {
 		}
 		return
 	}
+	now := time.Now()
 	for _, l := range lags {
-		m.lag.WithLabelValues(m.topic, strconv.Itoa(l.Partition)).Set(float64(l.Lag))
+		p := strconv.Itoa(l.Partition)
+		m.lag.WithLabelValues(m.topic, p).Set(float64(l.Lag))
+		age := 0.0
+		if l.Lag > 0 {
+			if t, err := OldestUncommitted(rctx, m.client, m.topic, l.Partition, max(l.Committed, l.LogStart)); err == nil {
+				age = max(0, now.Sub(t).Seconds())
+			} else if ctx.Err() == nil {
+				m.log.Debug("consumer lag in seconds not known", zap.Int("partition", l.Partition), zap.Error(err))
+				continue // keep the last value
+			}
+		}
+		m.lagSeconds.WithLabelValues(m.topic, p).Set(age)
 	}
+	m.refreshed.SetToCurrentTime()
 }

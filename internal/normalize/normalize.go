@@ -158,6 +158,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Produce requests that failed and were retried.",
 		}),
 	}
+	// Known label values exist from the start, so that rate() sees the
+	// first event after a start.
+	for _, r := range []string{"ok", "skipped", "dead_letter"} {
+		m.items.WithLabelValues(r)
+	}
 	reg.MustRegister(m.items, m.records, m.deadLetter, m.skipped, m.fixes, m.duration, m.batch, m.retries)
 	return m
 }
