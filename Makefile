@@ -42,6 +42,12 @@ bench: ## go benchmarks of every package
 bench-textfix: ## pkg/textfix against ftfy on the same inputs, into docs/benchmarks.md
 	bash bench/textfix/run.sh
 
+bench-pipeline: ## 50k items through the real stack next to the broker's ceiling (kcat), into docs/benchmarks.md
+	bash bench/pipeline/run.sh
+
+bench-sink: ## the sink into the real S3 server next to raw PUTs of the same bytes, into docs/benchmarks.md
+	bash bench/sink/run.sh
+
 up: ## start Apache Kafka, the S3 server and Prometheus on 127.0.0.1
 	bash deploy/local/up.sh
 
