@@ -24,12 +24,13 @@ type observed struct {
 	cpu1     cpuTimes      // at burstEnd
 	samples  []sample
 
-	burstMetrics   map[string]string // each service's /metrics after the burst
-	trickleMetrics map[string]string // and after the trickle
-	dropped        map[string]time.Time
-	trickleEnd     time.Time
-	profile        string // perf report of the services during the burst, if asked
-	ingestLog      string // ingest's log up to the end of the burst
+	burstMetrics     map[string]string // each service's /metrics after the burst
+	trickleMetrics   map[string]string // and after the trickle
+	dropped          map[string]time.Time
+	trickleEnd       time.Time
+	profile          string // perf report of the services during the burst, if asked
+	profileByProcess string // and its shares by process
+	ingestLog        string // ingest's log up to the end of the burst
 }
 
 // idleSeconds is how long the pipeline idles, services up, before the burst.
@@ -131,12 +132,16 @@ func runPipeline(ctx context.Context, o options, kc *kafka.Config, t topics, wor
 	if perf != nil {
 		perf.Process.Signal(syscall.SIGINT)
 		perf.Wait()
-		out, err := exec.Command("perf", "report", "-i", perfData, "--stdio", "--no-children", "-g", "none",
-			"--sort", "comm,dso,symbol", "--percent-limit", "0.7").Output()
+		out, err := exec.Command("perf", "report", "-i", perfData, "--stdio", "--children", "-g", "none",
+			"--sort", "comm,symbol", "--percent-limit", "0.5").Output()
 		if err != nil {
 			return nil, fmt.Errorf("perf report: %w", err)
 		}
 		ob.profile = string(out)
+		if out, err = exec.Command("perf", "report", "-i", perfData, "--stdio", "--no-children", "-g", "none", "--sort", "comm").Output(); err != nil {
+			return nil, fmt.Errorf("perf report: %w", err)
+		}
+		ob.profileByProcess = string(out)
 	}
 	if ob.burstMetrics, err = scrape(svcs); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -176,7 +177,7 @@ func section(r *results) string {
 		num(int64(r.objects)), float64(r.objectBytes)/1e6, float64(r.jsonBytes)/1e6, num(int64(r.distinct)), num(int64(r.objectRecords)), r.duplicates, r.missing)
 
 	if r.ob.profile != "" {
-		w("Where the services spent their CPU during the burst (`perf record -F 499 -g` on the three processes, self time, entries above 0.7%%):\n\n```\n%s```\n\n", trimPerf(r.ob.profile))
+		w("%s\n", perfTables(r.ob.profile, r.ob.profileByProcess))
 	}
 
 	w("### How it is measured\n\n")
@@ -267,15 +268,92 @@ func notes(r *results, ratio float64) []string {
 	return out
 }
 
-// trimPerf keeps perf report's table lines.
-func trimPerf(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(s, "\n") {
-		t := strings.TrimSpace(l)
-		if t == "" || strings.HasPrefix(t, "#") {
+// perfEntry is one line of perf report --children --sort comm,symbol.
+type perfEntry struct {
+	children, self float64
+	comm, symbol   string
+}
+
+// perfTables renders perf report's output as two tables: the functions
+// with the most samples of their own, and, per service, the functions
+// (with what they call) that account for the most; the runtime's and the
+// kernel's entries, and call chains of one path, are left out of the
+// second.
+func perfTables(report, byProcess string) string {
+	var es []perfEntry
+	for _, l := range strings.Split(report, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 || strings.HasPrefix(f[0], "#") || !strings.HasSuffix(f[0], "%") {
 			continue
 		}
-		b.WriteString(strings.TrimRight(l, " ") + "\n")
+		c, err1 := strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
+		sf, err2 := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		sym := strings.TrimSpace(strings.TrimRight(strings.Join(f[4:], " "), " -"))
+		if f[3] == "[k]" {
+			sym = "kernel: " + sym
+		}
+		sym = strings.TrimPrefix(sym, "github.com/wirefeed/wirefeed/")
+		sym = strings.TrimPrefix(sym, "github.com/")
+		es = append(es, perfEntry{c, sf, f[2], sym})
+	}
+	var b strings.Builder
+	b.WriteString("Where the services' CPU went during the burst (`perf record -F 499 -g` on the three processes; shares of all their samples")
+	total := map[string]float64{}
+	for _, l := range strings.Split(byProcess, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 2 && strings.HasSuffix(f[0], "%") {
+			total[f[1]], _ = strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
+		}
+	}
+	comms := make([]string, 0, len(total))
+	for c := range total {
+		comms = append(comms, c)
+	}
+	sort.Slice(comms, func(i, j int) bool { return total[comms[i]] > total[comms[j]] })
+	for i, c := range comms {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%s%s %.0f%%", sep, c, total[c])
+	}
+	b.WriteString("):\n\n")
+	b.WriteString("| own samples | process | function |\n|---:|---|---|\n")
+	bySelf := append([]perfEntry(nil), es...)
+	sort.Slice(bySelf, func(i, j int) bool { return bySelf[i].self > bySelf[j].self })
+	for i, e := range bySelf {
+		if i == 15 || e.self < 0.5 {
+			break
+		}
+		fmt.Fprintf(&b, "| %.1f%% | %s | `%s` |\n", e.self, e.comm, e.symbol)
+	}
+	b.WriteString("\n| with callees | process | function |\n|---:|---|---|\n")
+	skip := []string{"runtime.", "internal/runtime", "kernel: ", "syscall.", "golang.org/x/sync/", "sync.", "net.", "internal/poll."}
+	last := map[string]float64{}
+	shown := map[string]int{}
+	byChildren := append([]perfEntry(nil), es...)
+	sort.SliceStable(byChildren, func(i, j int) bool {
+		if byChildren[i].comm != byChildren[j].comm {
+			return byChildren[i].comm < byChildren[j].comm
+		}
+		return byChildren[i].children > byChildren[j].children
+	})
+outer:
+	for _, e := range byChildren {
+		for _, p := range skip {
+			if strings.HasPrefix(e.symbol, p) {
+				continue outer
+			}
+		}
+		if e.children < 3 || shown[e.comm] == 8 || e.children > last[e.comm]-0.15 && last[e.comm] != 0 {
+			continue
+		}
+		last[e.comm] = e.children
+		shown[e.comm]++
+		fmt.Fprintf(&b, "| %.1f%% | %s | `%s` |\n", e.children, e.comm, e.symbol)
 	}
 	return b.String()
 }
