@@ -231,7 +231,9 @@ func analyse(r *results, objs []object, recs []archived) {
 		ours += s1 - s0
 		oursIdle += s0 - i0
 	}
-	r.cpu = append(r.cpu, cpuRow{"other", ob.cpu1.busy - ob.cpu0.busy - ours, (ob.cpu0.busy - ob.idle0.busy - oursIdle) / idleWindow})
+	// The machine's and the processes' times are read a moment apart: a
+	// small negative remainder is that, not negative use.
+	r.cpu = append(r.cpu, cpuRow{"other", max(0, ob.cpu1.busy-ob.cpu0.busy-ours), max(0, (ob.cpu0.busy-ob.idle0.busy-oursIdle)/idleWindow)})
 	r.steal = ob.cpu1.steal - ob.cpu0.steal
 }
 
