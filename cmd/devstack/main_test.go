@@ -1,87 +1,28 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"flag"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/wirefeed/wirefeed/internal/clitest"
 	"github.com/wirefeed/wirefeed/internal/devstack"
-	"github.com/wirefeed/wirefeed/internal/flagenv"
 )
 
 // bin is the command under test, built once for the package.
-var bin string
+var bin = clitest.New("devstack")
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wirefeed-devstack-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "devstack")
-	args := []string{"build", "-o", bin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// raceEnabled reports whether this test binary runs with the race
-// detector; the command is then built with it too.
-func raceEnabled() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" {
-				return s.Value == "true"
-			}
-		}
-	}
-	return false
-}
+func TestMain(m *testing.M) { bin.Main(m) }
 
 // run runs the command in a fresh working folder, so that a default
 // ./data lands there, and returns its exit code and output.
 func run(t testing.TB, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = t.TempDir()
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, flagenv.Prefix+"_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String(), errb.String()
-	}
-	if err != nil {
-		t.Fatalf("run devstack %q: %v", args, err)
-	}
-	return 0, out.String(), errb.String()
+	return bin.Run(t, clitest.Input{Env: env, Dir: t.TempDir()}, args...)
 }
-
-var flagLineRe = regexp.MustCompile(`(?m)^  --(\S+)`)
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
@@ -96,24 +37,10 @@ func TestHelp(t *testing.T) {
 			if !strings.HasPrefix(out, "Usage: devstack [flags]") {
 				t.Errorf("devstack %s: output does not start with the synopsis:\n%s", arg, out)
 			}
-			listed := map[string]bool{}
-			for _, m := range flagLineRe.FindAllStringSubmatch(out, -1) {
-				listed[m[1]] = true
-				re := regexp.MustCompile(`(?m)^  --` + regexp.QuoteMeta(m[1]) + `( \S+)?\n(      .*\n)*?      default .*, env ` + flagenv.EnvName(m[1]) + `\n`)
-				if !re.MatchString(out) {
-					t.Errorf("--help lists --%s without its env variable %s", m[1], flagenv.EnvName(m[1]))
-				}
-			}
 			fs := flag.NewFlagSet("x", flag.ContinueOnError)
 			new(devstack.Config).RegisterFlags(fs)
-			fs.VisitAll(func(f *flag.Flag) {
-				if !listed[f.Name] {
-					t.Errorf("--help does not list --%s", f.Name)
-				}
-			})
-			if t.Failed() {
-				t.Logf("--help said:\n%s", out)
-			}
+			fs.String("write-samples", "", "") // main's own
+			clitest.CheckHelp(t, out, fs)
 		})
 	}
 }
