@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	kgo "github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -72,27 +71,10 @@ func drop(t testing.TB, dir, name, content string) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline with what cond last said.
-func waitFor(t testing.TB, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s; last state: %s", what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // waitSpoolEmpty waits until every complete file dropped in dir was taken.
 func waitSpoolEmpty(t testing.TB, dir string) {
 	t.Helper()
-	waitFor(t, "an empty spool", func() (bool, string) {
+	kafkatest.WaitFor(t, "an empty spool", func() (bool, string) {
 		var files []string
 		for _, name := range listDir(t, dir) {
 			if !inProgress(name) {
@@ -101,54 +83,6 @@ func waitSpoolEmpty(t testing.TB, dir string) {
 		}
 		return len(files) == 0, fmt.Sprintf("spool holds %v", files)
 	})
-}
-
-// topicCount returns the number of messages in topic.
-func topicCount(t testing.TB, cfg *kafka.Config, topic string) int64 {
-	t.Helper()
-	offs, err := kafka.TopicOffsets(context.Background(), cfg.Client(), topic)
-	if err != nil {
-		t.Fatalf("offsets of %s: %v", topic, err)
-	}
-	var n int64
-	for _, o := range offs {
-		n += o.HighWatermark - o.LogStart
-	}
-	return n
-}
-
-// readTopic reads every message of topic, partition by partition.
-func readTopic(t testing.TB, cfg *kafka.Config, topic string) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	offs, err := kafka.TopicOffsets(ctx, cfg.Client(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	for _, o := range offs {
-		if o.HighWatermark == o.LogStart {
-			continue
-		}
-		r := kgo.NewReader(kgo.ReaderConfig{Brokers: cfg.Brokers, Topic: topic, Partition: o.Partition, MaxWait: 50 * time.Millisecond})
-		if err := r.SetOffset(o.LogStart); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			m, err := r.ReadMessage(ctx)
-			if err != nil {
-				r.Close()
-				t.Fatalf("read %s/%d: %v", topic, o.Partition, err)
-			}
-			out = append(out, m)
-			if m.Offset+1 >= o.HighWatermark {
-				break
-			}
-		}
-		r.Close()
-	}
-	return out
 }
 
 // itemsMetric is the expected text of wirefeed_ingest_items_total.
@@ -204,7 +138,7 @@ func TestRunPublishesSpoolFiles(t *testing.T) {
 	}
 	after := time.Now().UTC()
 
-	msgs := readTopic(t, &cfg.Kafka, cfg.RawTopic)
+	msgs := kafkatest.ReadTopic(t, &cfg.Kafka, cfg.RawTopic)
 	if len(msgs) != len(files) {
 		t.Fatalf("raw topic holds %d messages, want %d (one per non-empty file)", len(msgs), len(files))
 	}
@@ -273,7 +207,7 @@ func TestRunRestartDoesNotRepublish(t *testing.T) {
 		t.Fatalf("first Run: %v", err)
 	}
 	checkItems(t, reg1, "testwire", map[string]int{"published": 1})
-	if n := topicCount(t, &cfg.Kafka, cfg.RawTopic); n != 1 {
+	if n := countMessages(t, &cfg.Kafka, cfg.RawTopic); n != 1 {
 		t.Fatalf("raw topic after the first run: %d messages, want 1", n)
 	}
 
@@ -285,7 +219,7 @@ func TestRunRestartDoesNotRepublish(t *testing.T) {
 		t.Fatalf("second Run: %v", err)
 	}
 	checkItems(t, reg2, "testwire", map[string]int{"duplicate": 1})
-	if n := topicCount(t, &cfg.Kafka, cfg.RawTopic); n != 1 {
+	if n := countMessages(t, &cfg.Kafka, cfg.RawTopic); n != 1 {
 		t.Errorf("raw topic after the restart: %d messages, want still 1", n)
 	}
 	if got, want := listDir(t, filepath.Join(cfg.SpoolDir, spoolDone)), []string{"first.txt", "second.txt"}; !slices.Equal(got, want) {
@@ -323,7 +257,7 @@ func TestRunCrashAfterLedgerWrite(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	checkItems(t, reg, "testwire", map[string]int{"duplicate": 1, "published": 1})
-	msgs := readTopic(t, &cfg.Kafka, cfg.RawTopic)
+	msgs := kafkatest.ReadTopic(t, &cfg.Kafka, cfg.RawTopic)
 	if len(msgs) != 1 || string(msgs[0].Value) != fresh {
 		var bodies []string
 		for _, m := range msgs {
@@ -353,7 +287,7 @@ func TestRunTooLargeGoesToFailed(t *testing.T) {
 	if !strings.Contains(string(reason), "reason: too_large\n") {
 		t.Errorf("big.txt.reason: %q, want reason: too_large", reason)
 	}
-	if n := topicCount(t, &cfg.Kafka, cfg.RawTopic); n != 1 {
+	if n := countMessages(t, &cfg.Kafka, cfg.RawTopic); n != 1 {
 		t.Errorf("raw topic: %d messages, want 1", n)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/wirefeed/wirefeed/internal/kafkatest"
 )
 
 // TestReloadOnSIGHUP sends the process a real SIGHUP after rewriting the
@@ -47,7 +49,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	fa.mu.Unlock()
 	fa.add(1)
 	x.gate.release("a")
-	rigWait(t, "a's second request", func() (bool, string) { hits, _ := fa.stats(); return hits == 2, fmt.Sprint(hits) })
+	kafkatest.WaitFor(t, "a's second request", func() (bool, string) { hits, _ := fa.stats(); return hits == 2, fmt.Sprint(hits) })
 
 	r.writeSources("sources:\n" +
 		fmt.Sprintf("  - {id: a, type: http, url: '%s', interval: 2m}\n", fa.srv.URL) +
@@ -56,7 +58,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	rigWait(t, "the reload", func() (bool, string) {
+	kafkatest.WaitFor(t, "the reload", func() (bool, string) {
 		n := testutil.ToFloat64(x.svc.m.reloads.WithLabelValues("ok"))
 		return n == 1, fmt.Sprint(n)
 	})
@@ -68,7 +70,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	// d starts; a restarts and publishes the entry its interrupted fetch
 	// was about to get, once.
 	x.waitFetched(t, "d", 1)
-	rigWait(t, "a's new entry", func() (bool, string) { n := x.items("a", "published"); return n == 4, fmt.Sprint(n) })
+	kafkatest.WaitFor(t, "a's new entry", func() (bool, string) { n := x.items("a", "published"); return n == 4, fmt.Sprint(n) })
 	if got := x.items("d", "published"); got != 4 {
 		t.Errorf("added source d: %d published, want 4", got)
 	}
@@ -110,11 +112,11 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(spoolDir, "x.txt"), []byte("Title : X\nArticle :\nY.\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rigWait(t, "the spool file", func() (bool, string) { n := x.items("c", "published"); return n == 1, fmt.Sprint(n) })
+	kafkatest.WaitFor(t, "the spool file", func() (bool, string) { n := x.items("c", "published"); return n == 1, fmt.Sprint(n) })
 	if err := os.WriteFile(filepath.Join(spoolDir, "empty.txt"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rigWait(t, "the empty spool file refused", func() (bool, string) {
+	kafkatest.WaitFor(t, "the empty spool file refused", func() (bool, string) {
 		n := testutil.ToFloat64(x.svc.m.refused.WithLabelValues("c", "empty"))
 		return n == 1, fmt.Sprint(n)
 	})

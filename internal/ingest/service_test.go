@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	kgo "github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
@@ -256,7 +255,7 @@ func (r *rig) start(cfg Config, opts ...func(*Service)) *running {
 		return err
 	}
 	r.t.Cleanup(func() { stop() })
-	rigWait(r.t, "the service to be ready", func() (bool, string) {
+	kafkatest.WaitFor(r.t, "the service to be ready", func() (bool, string) {
 		select {
 		case err := <-done:
 			r.t.Fatalf("Run returned before ready: %v", err)
@@ -266,22 +265,6 @@ func (r *rig) start(cfg Config, opts ...func(*Service)) *running {
 		return err == nil, fmt.Sprint(err)
 	})
 	return &running{svc: svc, gate: g, logs: logs, stop: stop}
-}
-
-// rigWait polls cond until it holds, failing after a generous deadline.
-func rigWait(t testing.TB, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s; last state: %s", what, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // fetches returns how many fetches of source ended with result.
@@ -302,7 +285,7 @@ func (x *running) fetched(source string) int {
 // waitFetched waits until source was fetched n times in all.
 func (x *running) waitFetched(t testing.TB, source string, n int) {
 	t.Helper()
-	rigWait(t, fmt.Sprintf("fetch %d of %s", n, source), func() (bool, string) {
+	kafkatest.WaitFor(t, fmt.Sprintf("fetch %d of %s", n, source), func() (bool, string) {
 		got := x.fetched(source)
 		if got > n {
 			t.Fatalf("%s fetched %d times, want %d", source, got, n)
@@ -311,46 +294,12 @@ func (x *running) waitFetched(t testing.TB, source string, n int) {
 	})
 }
 
-// rigMessages reads every message of topic.
-func rigMessages(t testing.TB, kc *kafka.Config, topic string) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	offs, err := kafka.TopicOffsets(ctx, kc.Client(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	for _, o := range offs {
-		if o.HighWatermark == o.LogStart {
-			continue
-		}
-		r := kgo.NewReader(kgo.ReaderConfig{Brokers: kc.Brokers, Topic: topic, Partition: o.Partition, MaxWait: 50 * time.Millisecond})
-		if err := r.SetOffset(o.LogStart); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			m, err := r.ReadMessage(ctx)
-			if err != nil {
-				r.Close()
-				t.Fatalf("read %s/%d: %v", topic, o.Partition, err)
-			}
-			out = append(out, m)
-			if m.Offset+1 >= o.HighWatermark {
-				break
-			}
-		}
-		r.Close()
-	}
-	return out
-}
-
 // rawItems reads the raw topic into envelopes, by key; a key published
 // twice with the same body fails the test.
 func rawItems(t testing.TB, kc *kafka.Config, topic string) map[string][]*record.Raw {
 	t.Helper()
 	out := map[string][]*record.Raw{}
-	for _, m := range rigMessages(t, kc, topic) {
+	for _, m := range kafkatest.ReadTopic(t, kc, topic) {
 		raw, err := record.RawFromMessage(string(m.Key), kafka.RecordHeaders(m.Headers), m.Value)
 		if err != nil {
 			t.Fatalf("message %s: %v", m.Key, err)
@@ -523,7 +472,7 @@ func TestHTTPMetrics(t *testing.T) {
 	// The failed fetch waits for Retry-After (600s), longer than the
 	// interval, before the next.
 	var waits []time.Duration
-	rigWait(t, "the wait after the failed fetch", func() (bool, string) {
+	kafkatest.WaitFor(t, "the wait after the failed fetch", func() (bool, string) {
 		x.gate.mu.Lock()
 		defer x.gate.mu.Unlock()
 		waits = slices.Clone(x.gate.waits["wire"])
@@ -621,7 +570,7 @@ func TestHTTPTwoReplicasOwnership(t *testing.T) {
 	cfg.Ownership = "group"
 
 	a := r.start(cfg)
-	rigWait(t, "replica a to own every source", func() (bool, string) {
+	kafkatest.WaitFor(t, "replica a to own every source", func() (bool, string) {
 		n := int(testutil.ToFloat64(a.svc.m.owned))
 		return n == len(ids), fmt.Sprintf("a owns %d", n)
 	})
@@ -648,7 +597,7 @@ func TestHTTPTwoReplicasOwnership(t *testing.T) {
 		return out
 	}
 	var owner map[string]*running
-	rigWait(t, "the two replicas to share the sources", func() (bool, string) {
+	kafkatest.WaitFor(t, "the two replicas to share the sources", func() (bool, string) {
 		owner = owners()
 		na, nb := int(testutil.ToFloat64(a.svc.m.owned)), int(testutil.ToFloat64(b.svc.m.owned))
 		return owner != nil && na == 3 && nb == 3, fmt.Sprintf("a owns %d, b owns %d", na, nb)
@@ -662,7 +611,7 @@ func TestHTTPTwoReplicasOwnership(t *testing.T) {
 	}
 	// Each source has been fetched by its current owner.
 	for _, id := range ids {
-		rigWait(t, "the owner's first fetch of "+id, func() (bool, string) {
+		kafkatest.WaitFor(t, "the owner's first fetch of "+id, func() (bool, string) {
 			return owner[id].fetched(id) >= 1, ""
 		})
 	}
@@ -688,7 +637,7 @@ func TestHTTPTwoReplicasOwnership(t *testing.T) {
 	if err := b.stop(); err != nil {
 		t.Fatalf("replica b: %v", err)
 	}
-	rigWait(t, "replica a to own every source again", func() (bool, string) {
+	kafkatest.WaitFor(t, "replica a to own every source again", func() (bool, string) {
 		n := int(testutil.ToFloat64(a.svc.m.owned))
 		return n == len(ids), fmt.Sprintf("a owns %d", n)
 	})
@@ -698,7 +647,7 @@ func TestHTTPTwoReplicasOwnership(t *testing.T) {
 		a.gate.release(id)
 	}
 	for _, id := range ids {
-		rigWait(t, "a's fetch of "+id, func() (bool, string) { return a.fetched(id) > before[id], "" })
+		kafkatest.WaitFor(t, "a's fetch of "+id, func() (bool, string) { return a.fetched(id) > before[id], "" })
 	}
 	if got := published(); got != 36 {
 		t.Errorf("after the handover and 1 new entry in each feed: %d published, want 36", got)

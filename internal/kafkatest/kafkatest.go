@@ -1,10 +1,13 @@
 // Package kafkatest gives integration tests a Kafka to talk to: the embedded
 // broker (franz-go's kfake) by default, or the real brokers named by the
 // KAFKA_BROKERS environment variable. Each test gets its own topics and
-// consumer groups, so tests run in parallel on one cluster.
+// consumer groups, so tests run in parallel on one cluster. It also holds
+// what those tests share to look at the cluster: reading a topic, and
+// waiting until the stages under test have caught up.
 package kafkatest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"flag"
@@ -14,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	kgo "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/wirefeed/wirefeed/internal/flagenv"
@@ -64,4 +68,56 @@ func Name(t testing.TB, what string) string {
 		n = n[:60]
 	}
 	return "test." + what + "." + n + "." + hex.EncodeToString(b)
+}
+
+// ReadTopic reads every message of topic, partition by partition, from the
+// log start to the end the broker reports when it is called.
+func ReadTopic(t testing.TB, cfg *kafka.Config, topic string) []kafka.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	offs, err := kafka.TopicOffsets(ctx, cfg.Client(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []kafka.Message
+	for _, o := range offs {
+		if o.HighWatermark == o.LogStart {
+			continue
+		}
+		r := kgo.NewReader(kgo.ReaderConfig{Brokers: cfg.Brokers, Topic: topic, Partition: o.Partition, MaxWait: 50 * time.Millisecond})
+		if err := r.SetOffset(o.LogStart); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			m, err := r.ReadMessage(ctx)
+			if err != nil {
+				r.Close()
+				t.Fatalf("read %s/%d: %v", topic, o.Partition, err)
+			}
+			out = append(out, m)
+			if m.Offset+1 >= o.HighWatermark {
+				break
+			}
+		}
+		r.Close()
+	}
+	return out
+}
+
+// WaitFor polls cond until it holds. After a generous deadline (a minute,
+// for loaded machines) it fails the test with what cond last said.
+func WaitFor(t testing.TB, what string, cond func() (ok bool, state string)) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s; last state: %s", what, state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
