@@ -1,5 +1,8 @@
 """Print the comparison and rewrite the text repair section of the
-benchmarks document. Arguments: go.json ftfy.json benchmarks.md machine date."""
+benchmarks document. Arguments: benchmarks.md machine date, then the JSON
+results of each round, Go's and ftfy's in turn: go1.json ftfy1.json
+go2.json ftfy2.json ... Each speed is the best over the rounds; accuracy
+is the same in every round and is taken from the first."""
 
 import json
 import re
@@ -12,18 +15,29 @@ def pct(a):
     return f"{a[0]}/{a[1]} ({100 * a[0] / a[1]:.1f}%)" if a[1] else "n/a"
 
 
-def main(go_path, py_path, doc_path, machine, date):
-    go = json.load(open(go_path))
-    py = json.load(open(py_path))
+def best(results):
+    """The first result, with each speed the best of all results."""
+    out = dict(results[0])
+    out["speed_mb_s"] = {
+        name: max(r["speed_mb_s"][name] for r in results) for name in results[0]["speed_mb_s"]
+    }
+    return out
+
+
+def main(doc_path, machine, date, *paths):
+    go = best([json.load(open(p)) for p in paths[0::2]])
+    py = best([json.load(open(p)) for p in paths[1::2]])
+    rounds = len(paths) // 2
     lines = [
         HEADING,
         "",
         f"Measured {date} on {machine}, by `bash bench/textfix/run.sh`"
         " (`make bench-textfix`): pkg/textfix and ftfy 6.3.1 in the same run,"
         " on the same inputs, one record a call, single-threaded; speeds are"
-        " bytes per second of the process's CPU time (best of three passes of"
-        " a second), so that other work on the machine counts as little as"
-        " it can. ftfy runs"
+        " bytes per second of the process's CPU time, the best of"
+        f" {3 * rounds} passes of a second in {rounds} rounds that take turns"
+        " with ftfy's, so that other work on the machine counts as little"
+        " and as evenly as it can. ftfy runs"
         " `fix_text` with quote uncurling, ligature expansion and width"
         " folding off, so that both aim at the same output. Inputs are built"
         " from `pkg/textfix/testdata/clean.txt` (clean news sentences in about"
@@ -74,4 +88,4 @@ def main(go_path, py_path, doc_path, machine, date):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:])

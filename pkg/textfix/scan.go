@@ -196,9 +196,11 @@ func scan(s string, o Options) uint8 {
 			// rune is read; with ' ' or '?' (stand-ins), now.
 			if j := i + n; j < len(s) && s[j] >= utf8.RuneSelf {
 				lead, leadAt = uint8(v&rLead), i
-			} else if m := pairMask(s, j, lookup(r)); m != 0 && pairLevel(s, i, m) == pairStrong {
-				need |= needMojibake
-				moji = false
+			} else if j < len(s) && (s[j] == ' ' || s[j] == '?') {
+				if m := pairMask(s, j, lookup(r)); m != 0 && pairLevel(s, i, m) == pairStrong {
+					need |= needMojibake
+					moji = false
+				}
 			}
 		}
 		i += n

@@ -21,8 +21,8 @@ func pairMask(s string, j int, e *alphaEntry) uint8 {
 		case ' ':
 			m := e.sp
 			// A three- or four-byte lead, a space for 0xA0, a continuation.
-			if long := e.lead &^ e.lead2 & nbspCharsets; long != 0 && j+1 < len(s) {
-				r, _ := utf8.DecodeRuneInString(s[j+1:])
+			if long := e.lead &^ e.lead2 & nbspCharsets; long != 0 && j+1 < len(s) && s[j+1] >= utf8.RuneSelf {
+				r, _ := decodeRune(s, j+1)
 				if ce := lookup(r); ce != nil {
 					m |= long & ce.cont
 				}
