@@ -65,21 +65,45 @@ type Object struct {
 // (gzip objects are decompressed).
 func (s *Store) Objects(t testing.TB) []Object {
 	t.Helper()
+	return objects(t, s.Bucket, s.Prefix)
+}
+
+// ObjectsAt reads, as Objects does, the objects of the bucket at url under
+// prefix, or all of them for prefix "": for a bucket the test set up itself,
+// such as a local folder given to the sink.
+func ObjectsAt(t testing.TB, url, prefix string) []Object {
+	t.Helper()
+	b, err := blob.OpenBucket(context.Background(), url)
+	if err != nil {
+		t.Fatalf("open bucket: %v", err)
+	}
+	defer b.Close()
+	return objects(t, b, prefix)
+}
+
+// objects reads every object of b under prefix but the sink's own
+// (_state, _manifest).
+func objects(t testing.TB, b *blob.Bucket, prefix string) []Object {
+	t.Helper()
 	ctx := context.Background()
 	var out []Object
-	it := s.Bucket.List(&blob.ListOptions{Prefix: s.Prefix + "/"})
+	opts := &blob.ListOptions{}
+	if prefix != "" {
+		opts.Prefix = prefix + "/"
+	}
+	it := b.List(opts)
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			t.Fatalf("list %s: %v", s.Prefix, err)
+			t.Fatalf("list %s: %v", prefix, err)
 		}
 		if obj.IsDir || strings.Contains(obj.Key, "/_") {
 			continue
 		}
-		r, err := s.Bucket.NewReader(ctx, obj.Key, nil)
+		r, err := b.NewReader(ctx, obj.Key, nil)
 		if err != nil {
 			t.Fatalf("read %s: %v", obj.Key, err)
 		}

@@ -1,13 +1,10 @@
 package sink_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,9 +20,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
-	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/fileblob"
 
+	"github.com/wirefeed/wirefeed/internal/blobtest"
 	"github.com/wirefeed/wirefeed/internal/kafka"
 	"github.com/wirefeed/wirefeed/internal/kafkatest"
 	"github.com/wirefeed/wirefeed/internal/recordtest"
@@ -136,48 +132,20 @@ type object struct {
 // line, each validated against the record schema.
 func readArchive(t testing.TB, dir string) []object {
 	t.Helper()
-	ctx := context.Background()
-	b, err := blob.OpenBucket(ctx, fileURL(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	var out []object
-	it := b.List(nil)
-	for {
-		attrs, err := it.Next(ctx)
-		if err == io.EOF {
-			break
+	for _, obj := range blobtest.ObjectsAt(t, fileURL(dir), "") {
+		if !strings.HasSuffix(obj.Key, ".gz") {
+			t.Fatalf("%s is not gzip", obj.Key)
 		}
-		if err != nil {
-			t.Fatalf("list archive: %v", err)
-		}
-		if strings.Contains(attrs.Key, "/_") {
-			continue // the sink's _state and _manifest objects
-		}
-		r, err := b.NewReader(ctx, attrs.Key, nil)
-		if err != nil {
-			t.Fatalf("read %s: %v", attrs.Key, err)
-		}
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			t.Fatalf("%s is not gzip: %v", attrs.Key, err)
-		}
-		o := object{key: attrs.Key}
-		sc := bufio.NewScanner(zr)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		for sc.Scan() {
-			recordtest.Validate(t, sc.Bytes())
-			a, err := record.Unmarshal(sc.Bytes())
+		o := object{key: obj.Key}
+		for _, l := range obj.Lines {
+			recordtest.Validate(t, l)
+			a, err := record.Unmarshal(l)
 			if err != nil {
-				t.Fatalf("%s: %v", attrs.Key, err)
+				t.Fatalf("%s: %v", obj.Key, err)
 			}
 			o.records = append(o.records, a)
 		}
-		if err := sc.Err(); err != nil {
-			t.Fatalf("%s: %v", attrs.Key, err)
-		}
-		r.Close()
 		out = append(out, o)
 	}
 	return out
@@ -191,21 +159,27 @@ func recordCount(objs []object) int {
 	return n
 }
 
-// waitFor polls cond until it holds, failing after a generous deadline with
-// what cond last said.
+// checkArchivedOnce checks that the record of each of msgs is archived in
+// objs exactly once.
+func checkArchivedOnce(t testing.TB, objs []object, msgs []kafka.Message) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, o := range objs {
+		for _, a := range o.records {
+			seen[a.ID]++
+		}
+	}
+	for _, m := range msgs {
+		if seen[string(m.Key)] != 1 {
+			t.Errorf("record %s archived %d times, want once", m.Key, seen[string(m.Key)])
+		}
+	}
+}
+
+// waitFor is kafkatest.WaitFor under the name protocol_test.go calls.
 func waitFor(t testing.TB, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s; last state: %s", what, state)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	kafkatest.WaitFor(t, what, cond)
 }
 
 // groupLag returns the group's total lag, or an error while the broker
@@ -225,7 +199,7 @@ func groupLag(cfg *kafka.Config, group, topic string) (int64, error) {
 func waitArchived(t testing.TB, cfg sink.Config, dir string, records int) []object {
 	t.Helper()
 	var objs []object
-	waitFor(t, fmt.Sprintf("%d records archived and committed", records), func() (bool, string) {
+	kafkatest.WaitFor(t, fmt.Sprintf("%d records archived and committed", records), func() (bool, string) {
 		objs = readArchive(t, dir)
 		lag, err := groupLag(&cfg.Kafka, cfg.Group, cfg.RecordsTopic)
 		return recordCount(objs) >= records && err == nil && lag == 0,
@@ -430,7 +404,7 @@ func TestRunFlushesOnShutdown(t *testing.T) {
 	}
 	reg, stop := runSink(t, cfg, nil)
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
-	waitFor(t, "the records to be buffered", func() (bool, string) {
+	kafkatest.WaitFor(t, "the records to be buffered", func() (bool, string) {
 		got := metric(t, reg, "wirefeed_sink_buffered_bytes")
 		return int(got) == size, fmt.Sprintf("buffered %v bytes, want %d", got, size)
 	})
@@ -467,7 +441,7 @@ func TestRunDeadLettersBadRecords(t *testing.T) {
 	reg, stop := runSink(t, cfg, nil)
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
 	objs := waitArchived(t, cfg, dir, len(good))
-	waitFor(t, "the dead letters", func() (bool, string) {
+	kafkatest.WaitFor(t, "the dead letters", func() (bool, string) {
 		n := metric(t, reg, "wirefeed_sink_records_total", "result", "dead_letter")
 		return int(n) == len(bad), fmt.Sprintf("%v dead letters", n)
 	})
@@ -484,7 +458,10 @@ func TestRunDeadLettersBadRecords(t *testing.T) {
 		t.Errorf("archived IDs: got %v, want %v", ids, want)
 	}
 
-	dead := readTopic(t, &cfg.Kafka, cfg.DeadLetterTopic, len(bad))
+	dead := kafkatest.ReadTopic(t, &cfg.Kafka, cfg.DeadLetterTopic)
+	if len(dead) != len(bad) {
+		t.Fatalf("dead-letter topic holds %d messages, want %d", len(dead), len(bad))
+	}
 	for i, m := range dead {
 		hs := map[string]string{}
 		for _, h := range m.Headers {
@@ -503,24 +480,6 @@ func TestRunDeadLettersBadRecords(t *testing.T) {
 	if got := metric(t, reg, "wirefeed_sink_records_total", "result", "archived"); got != 3 {
 		t.Errorf("records archived metric: got %v, want 3", got)
 	}
-}
-
-// readTopic reads the first n messages of partition 0 of topic.
-func readTopic(t testing.TB, cfg *kafka.Config, topic string, n int) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r := kgo.NewReader(kgo.ReaderConfig{Brokers: cfg.Brokers, Topic: topic, Partition: 0, MaxWait: 50 * time.Millisecond})
-	defer r.Close()
-	var out []kafka.Message
-	for len(out) < n {
-		m, err := r.ReadMessage(ctx)
-		if err != nil {
-			t.Fatalf("read %s after %d of %d messages: %v", topic, len(out), n, err)
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // blockArchive makes every object write fail: a regular file stands where
@@ -547,7 +506,7 @@ func TestRunCommitsOnlyAfterWrite(t *testing.T) {
 		msgs := []kafka.Message{message(t, article("alpha", 1, day1)), message(t, article("alpha", 2, day1))}
 		reg, stop := runSink(t, cfg, nil)
 		produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
-		waitFor(t, "write retries", func() (bool, string) {
+		kafkatest.WaitFor(t, "write retries", func() (bool, string) {
 			n := metric(t, reg, "wirefeed_sink_upload_retries_total")
 			return n >= 2, fmt.Sprintf("%v retries", n)
 		})
@@ -575,7 +534,7 @@ func TestRunCommitsOnlyAfterWrite(t *testing.T) {
 		msgs := []kafka.Message{message(t, article("alpha", 1, day1)), message(t, article("alpha", 2, day1)), message(t, article("alpha", 3, day1))}
 		reg, stop := runSink(t, cfg, nil)
 		produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
-		waitFor(t, "a write retry", func() (bool, string) {
+		kafkatest.WaitFor(t, "a write retry", func() (bool, string) {
 			n := metric(t, reg, "wirefeed_sink_upload_retries_total")
 			return n >= 1, fmt.Sprintf("%v retries", n)
 		})
@@ -640,7 +599,7 @@ func TestRunRestartWritesSameBatchOnce(t *testing.T) {
 	}
 
 	reg2, stop2 := runSink(t, cfg, nil)
-	waitFor(t, "the second run to catch up", func() (bool, string) {
+	kafkatest.WaitFor(t, "the second run to catch up", func() (bool, string) {
 		lag, err := groupLag(&cfg.Kafka, cfg.Group, cfg.RecordsTopic)
 		skipped := metric(t, reg2, "wirefeed_sink_records_total", "result", "already_archived")
 		return err == nil && lag == 0 && skipped == 8, fmt.Sprintf("lag %d (%v), records already archived %v", lag, err, skipped)
@@ -652,17 +611,7 @@ func TestRunRestartWritesSameBatchOnce(t *testing.T) {
 		t.Errorf("second run wrote %v objects, want 0", n)
 	}
 	second := readArchive(t, dir)
-	seen := map[string]int{}
-	for _, o := range second {
-		for _, a := range o.records {
-			seen[a.ID]++
-		}
-	}
-	for _, m := range msgs {
-		if seen[string(m.Key)] != 1 {
-			t.Errorf("record %s archived %d times, want once", m.Key, seen[string(m.Key)])
-		}
-	}
+	checkArchivedOnce(t, second, msgs)
 	if len(second) != len(first) {
 		t.Errorf("objects after the restart: %d, want %d", len(second), len(first))
 	}
@@ -698,7 +647,7 @@ func TestRunRestartFindsObjectWritten(t *testing.T) {
 		return nil
 	})
 	reg1, stop1 := runSink(t, killing, nil)
-	waitFor(t, "the kill after the object write", func() (bool, string) {
+	kafkatest.WaitFor(t, "the kill after the object write", func() (bool, string) {
 		n := metric(t, reg1, "wirefeed_sink_objects_total", "result", "written")
 		return n == 1, fmt.Sprintf("%v objects written", n)
 	})
@@ -719,17 +668,7 @@ func TestRunRestartFindsObjectWritten(t *testing.T) {
 	if exists != 1 || written != 0 {
 		t.Errorf("second run: objects exists %v, written %v; want 1 and 0", exists, written)
 	}
-	seen := map[string]int{}
-	for _, o := range objs {
-		for _, a := range o.records {
-			seen[a.ID]++
-		}
-	}
-	for _, m := range msgs {
-		if seen[string(m.Key)] != 1 {
-			t.Errorf("record %s archived %d times, want once", m.Key, seen[string(m.Key)])
-		}
-	}
+	checkArchivedOnce(t, objs, msgs)
 }
 
 // TestRunDefaultBucketWithTempDirElsewhere runs the sink with the default
@@ -757,7 +696,7 @@ func TestRunDefaultBucketWithTempDirElsewhere(t *testing.T) {
 	reg, stop := runSink(t, cfg, zap.New(core))
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, message(t, article("alpha", 1, day1)))
 	dir := filepath.Join(work, "data", "archive")
-	waitFor(t, "the record archived, or a failed write", func() (bool, string) {
+	kafkatest.WaitFor(t, "the record archived, or a failed write", func() (bool, string) {
 		retries := metric(t, reg, "wirefeed_sink_upload_retries_total")
 		written := metric(t, reg, "wirefeed_sink_objects_total", "result", "written")
 		return retries > 0 || written > 0, fmt.Sprintf("retries %v, written %v", retries, written)
