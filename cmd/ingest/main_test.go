@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wirefeed/wirefeed/internal/clitest"
 	"github.com/wirefeed/wirefeed/internal/ingest"
@@ -104,16 +103,10 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	if err := os.Rename(tmp, filepath.Join(spool, "item.txt")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(spool, "done", "item.txt")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("item.txt not moved to done/\n%s", s.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	kafkatest.WaitFor(t, "item.txt moved to done/", func() (bool, string) {
+		_, err := os.Stat(filepath.Join(spool, "done", "item.txt"))
+		return err == nil, s.Output()
+	})
 	if want := `wirefeed_ingest_items_total{result="published",source="spool"} 1`; !strings.Contains(clitest.Metrics(t, addr), want) {
 		t.Errorf("/metrics does not show %s", want)
 	}

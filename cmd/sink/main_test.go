@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"flag"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wirefeed/wirefeed/internal/blobtest"
 	"github.com/wirefeed/wirefeed/internal/clitest"
 	"github.com/wirefeed/wirefeed/internal/flagenv"
 	"github.com/wirefeed/wirefeed/internal/kafka"
@@ -125,16 +122,10 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if g := bufferedRe.FindStringSubmatch(clitest.Metrics(t, addr)); g != nil && g[1] != "0" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the record was never buffered\n%s", s.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	kafkatest.WaitFor(t, "the record buffered", func() (bool, string) {
+		g := bufferedRe.FindStringSubmatch(clitest.Metrics(t, addr))
+		return g != nil && g[1] != "0", s.Output()
+	})
 	if n := archived(t, archive); len(n) != 0 {
 		t.Fatalf("archived before SIGTERM with max-age 1h: %d records", len(n))
 	}
@@ -154,28 +145,14 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 func archived(t testing.TB, dir string) []string {
 	t.Helper()
 	var lines []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !strings.HasSuffix(p, ".ndjson.gz") {
-			return err
+	for _, o := range blobtest.ObjectsAt(t, "file://"+filepath.ToSlash(dir), "") {
+		if !strings.HasSuffix(o.Key, ".ndjson.gz") {
+			continue
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
+		for _, l := range o.Lines {
+			recordtest.Validate(t, l)
+			lines = append(lines, string(l))
 		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		sc := bufio.NewScanner(zr)
-		for sc.Scan() {
-			recordtest.Validate(t, sc.Bytes())
-			lines = append(lines, sc.Text())
-		}
-		return sc.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return lines
 }
