@@ -272,16 +272,6 @@ func TestConfigWithSources(t *testing.T) {
 		{name: "many redirects", change: func(c *Config) { c.Sources = write("r.yaml", "sources: []\n"); c.Poll.MaxRedirects = 50 }, wantErr: "--poll.max-redirects"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := validConfig(t)
-			tt.change(&c)
-			err := c.Validate()
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("Validate: got %v, want nil", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("Validate: got %v, want an error containing %s", err, tt.wantErr)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkValidate(t, tt.change, tt.wantErr) })
 	}
 }

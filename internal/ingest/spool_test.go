@@ -466,6 +466,21 @@ func validConfig(t testing.TB) Config {
 	return c
 }
 
+// checkValidate applies change to a valid configuration and checks what
+// Validate says: nil when wantErr is "", else an error containing wantErr.
+func checkValidate(t testing.TB, change func(*Config), wantErr string) {
+	t.Helper()
+	c := validConfig(t)
+	change(&c)
+	err := c.Validate()
+	switch {
+	case wantErr == "" && err != nil:
+		t.Errorf("Validate: got %v, want nil", err)
+	case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
+		t.Errorf("Validate: got %v, want an error containing %s", err, wantErr)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -486,16 +501,6 @@ func TestConfigValidate(t *testing.T) {
 		{name: "bad log level", change: func(c *Config) { c.Telemetry.LogLevel = "loud" }, wantErr: "--log.level"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := validConfig(t)
-			tt.change(&c)
-			err := c.Validate()
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("Validate: got %v, want nil", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("Validate: got %v, want an error naming %s", err, tt.wantErr)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkValidate(t, tt.change, tt.wantErr) })
 	}
 }
