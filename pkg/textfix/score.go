@@ -21,7 +21,7 @@ var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 2
 // is the number of layers already looked through; r repairs the next.
 func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int {
 	t := propsTable()
-	var obuf, dbuf [winBuf]rune
+	var dbuf [winBuf]rune
 	dec := window(dbuf[:0], rs, int(c.start), int(c.end), seqs)
 	inner := dec[ctx : len(dec)-ctx]
 	deeper := depth < maxDepth && hasStrongPair(inner)
@@ -46,6 +46,24 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 	if rare(t, dec[ctx:len(dec)-ctx]) {
 		return rejected
 	}
+	return origBadness(t, rs, c) - db - charsetPrior[c.cs] + seqBonus(seqs)
+}
+
+// scoreBound is an upper bound on scoreCluster for a cluster whose decoded
+// runes hold no pair a further layer could repair (hasStrongPair is false):
+// the badness of the decoded window is at least the rarity of its runes.
+func scoreBound(rs []rune, c *cluster, seqs []seq) int {
+	t := propsTable()
+	db := 0
+	for _, q := range seqs {
+		db += propOf(t, q.out).rarity()
+	}
+	return origBadness(t, rs, c) - db - charsetPrior[c.cs] + seqBonus(seqs)
+}
+
+// origBadness rates the window of c in rs as it is.
+func origBadness(t *[propsLimit]runeProp, rs []rune, c *cluster) int {
+	var obuf [winBuf]rune
 	orig := window(obuf[:0], rs, int(c.start), int(c.end), nil)
 	// C1 controls that windows-1252 defines are repaired on their own, so
 	// the original is judged as if they had been.
@@ -54,7 +72,14 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 			orig[i] = decodeTable[cp1252][r]
 		}
 	}
-	score := badness(t, orig) - db - charsetPrior[c.cs]
+	return badness(t, orig)
+}
+
+// seqBonus is the part of a cluster's score that its sequences earn or
+// lose on their own: long sequences are rarely accidental, lost bytes must
+// be assumed.
+func seqBonus(seqs []seq) int {
+	score := 0
 	for _, q := range seqs {
 		n := q.end - q.start
 		switch {

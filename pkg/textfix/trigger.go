@@ -139,7 +139,11 @@ func runeLevel(rs []rune, p int, m uint8, cut bool) int {
 		c := cluster{cs: k, start: q.start, end: q.end, s1: 1, lossy: q.lossy, question: q.question, clean: !q.lossy && !q.space}
 		lossy := c.lossy && !c.question
 		// A lone sequence decodes to one rune: there is no further layer
-		// to look through, so no repairer is needed.
+		// to look through, so no repairer is needed, and a bound on the
+		// score that is too low already settles it.
+		if ub := scoreBound(rs, &c, one[:]); ub+bigDocBonus < acceptScore && !(lossy && ub+bigDocBonus >= lossyAccept) {
+			continue
+		}
 		switch sc := scoreCluster(rs, &c, one[:], 0, nil); {
 		case sc == rejected:
 		case sc >= acceptScore, lossy && sc >= lossyAccept:
