@@ -17,11 +17,10 @@ var bin = clitest.New("devstack")
 
 func TestMain(m *testing.M) { bin.Main(m) }
 
-// run runs the command in a fresh working folder, so that a default
-// ./data lands there, and returns its exit code and output.
-func run(t testing.TB, env []string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return bin.Run(t, clitest.Input{Env: env, Dir: t.TempDir()}, args...)
+// fresh is the input of a run in a fresh working folder, so that a
+// default ./data lands there, with env added to the environment.
+func fresh(t testing.TB, env []string) clitest.Input {
+	return clitest.Input{Env: env, Dir: t.TempDir()}
 }
 
 func TestHelp(t *testing.T) {
@@ -29,18 +28,10 @@ func TestHelp(t *testing.T) {
 	for _, arg := range []string{"--help", "-h"} {
 		t.Run(arg, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := run(t, nil, arg)
-			if code != 0 {
-				t.Fatalf("devstack %s: exit %d, want 0\n%s", arg, code, stderr)
-			}
-			out := stdout + stderr
-			if !strings.HasPrefix(out, "Usage: devstack [flags]") {
-				t.Errorf("devstack %s: output does not start with the synopsis:\n%s", arg, out)
-			}
 			fs := flag.NewFlagSet("x", flag.ContinueOnError)
 			new(devstack.Config).RegisterFlags(fs)
 			fs.String("write-samples", "", "") // main's own
-			clitest.CheckHelp(t, out, fs)
+			bin.CheckHelp(t, fresh(t, nil), []string{arg}, "Usage: devstack [flags]", fs)
 		})
 	}
 }
@@ -69,13 +60,7 @@ func TestBadFlagsExit2(t *testing.T) {
 			t.Parallel()
 			data := filepath.Join(t.TempDir(), "data")
 			args := append([]string{"--data=" + data}, tt.args...)
-			code, stdout, stderr := run(t, tt.env, args...)
-			if code != 2 {
-				t.Errorf("devstack %q (env %q): exit %d, want 2\nstdout: %.200s", args, tt.env, code, stdout)
-			}
-			if !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("devstack %q (env %q): stderr does not name %q:\n%.300s", args, tt.env, tt.wantErr, stderr)
-			}
+			bin.CheckRefused(t, fresh(t, tt.env), args, tt.wantErr)
 			if _, err := os.Stat(data); err == nil {
 				t.Errorf("devstack %q (env %q): created the data folder before refusing its flags", args, tt.env)
 			}
@@ -86,7 +71,7 @@ func TestBadFlagsExit2(t *testing.T) {
 func TestWriteSamples(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	code, stdout, stderr := run(t, nil, "--write-samples", dir)
+	code, stdout, stderr := bin.Run(t, fresh(t, nil), "--write-samples", dir)
 	if code != 0 {
 		t.Fatalf("devstack --write-samples: exit %d\n%s", code, stderr)
 	}
@@ -102,7 +87,7 @@ func TestWriteSamples(t *testing.T) {
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	code, stdout, stderr := run(t, nil, "--data", data, "--timeout", "90s")
+	code, stdout, stderr := bin.Run(t, fresh(t, nil), "--data", data, "--timeout", "90s")
 	if code != 0 {
 		t.Fatalf("devstack: exit %d, want 0\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}

@@ -22,17 +22,9 @@ func TestHelp(t *testing.T) {
 	for _, arg := range []string{"--help", "-h", "-help"} {
 		t.Run(arg, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := bin.Run(t, clitest.Input{}, arg)
-			if code != 0 {
-				t.Fatalf("ingest %s: exit %d, want 0\n%s", arg, code, stderr)
-			}
-			out := stdout + stderr
-			if !strings.HasPrefix(out, "Usage: ingest --spool DIR [flags]") {
-				t.Errorf("ingest %s: output does not start with the synopsis:\n%s", arg, out)
-			}
 			fs := flag.NewFlagSet("x", flag.ContinueOnError)
 			new(ingest.Config).RegisterFlags(fs)
-			clitest.CheckHelp(t, out, fs)
+			bin.CheckHelp(t, clitest.Input{}, []string{arg}, "Usage: ingest --spool DIR [flags]", fs)
 		})
 	}
 }
@@ -69,16 +61,7 @@ func TestBadFlagsExit2(t *testing.T) {
 				args = append(args, "--spool="+spool)
 			}
 			args = append(args, tt.args...)
-			code, stdout, stderr := bin.Run(t, clitest.Input{Env: tt.env}, args...)
-			if code != 2 {
-				t.Errorf("ingest %q (env %q): exit %d, want 2\nstderr: %s", args, tt.env, code, stderr)
-			}
-			if !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("ingest %q (env %q): stderr does not contain %q:\n%s", args, tt.env, tt.wantErr, stderr)
-			}
-			if clitest.HasLog(stderr, "starting") || stdout != "" {
-				t.Errorf("ingest %q: started or wrote output before refusing its flags:\nstdout: %s\nstderr: %s", args, stdout, stderr)
-			}
+			bin.CheckRefused(t, clitest.Input{Env: tt.env}, args, tt.wantErr)
 			if _, err := os.Stat(spool); err == nil {
 				t.Errorf("ingest %q: created the spool folder before refusing its flags", args)
 			}

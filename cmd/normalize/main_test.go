@@ -39,17 +39,9 @@ func TestHelp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := bin.Run(t, clitest.Input{}, tt.args...)
-			if code != 0 {
-				t.Fatalf("normalize %q: exit %d, want 0\n%s", tt.args, code, stderr)
-			}
-			out := stdout + stderr
-			if !strings.HasPrefix(out, tt.synopsis) {
-				t.Errorf("normalize %q: output does not start with %q:\n%s", tt.args, tt.synopsis, out)
-			}
 			fs := flag.NewFlagSet("x", flag.ContinueOnError)
 			tt.register(fs)
-			clitest.CheckHelp(t, out, fs)
+			bin.CheckHelp(t, clitest.Input{}, tt.args, tt.synopsis, fs)
 		})
 	}
 }
@@ -88,16 +80,7 @@ func TestBadFlagsExit2(t *testing.T) {
 			if len(args) == 0 || (args[0] != "parse" && args[0] != "fix-text") {
 				args = append([]string{"--kafka.brokers=" + brokers, "--http.addr=" + clitest.FreeAddr(t)}, args...)
 			}
-			code, stdout, stderr := bin.Run(t, clitest.Input{Env: tt.env}, args...)
-			if code != 2 {
-				t.Errorf("normalize %q (env %q): exit %d, want 2\nstderr: %s", args, tt.env, code, stderr)
-			}
-			if !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("normalize %q (env %q): stderr does not contain %q:\n%s", args, tt.env, tt.wantErr, stderr)
-			}
-			if clitest.HasLog(stderr, "starting") || stdout != "" {
-				t.Errorf("normalize %q: started or wrote output before refusing its flags:\nstdout: %s\nstderr: %s", args, stdout, stderr)
-			}
+			bin.CheckRefused(t, clitest.Input{Env: tt.env}, args, tt.wantErr)
 		})
 	}
 }

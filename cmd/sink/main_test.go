@@ -32,17 +32,9 @@ func TestHelp(t *testing.T) {
 	for _, arg := range []string{"--help", "-h"} {
 		t.Run(arg, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := bin.Run(t, clitest.Input{}, arg)
-			if code != 0 {
-				t.Fatalf("sink %s: exit %d, want 0\n%s", arg, code, stderr)
-			}
-			out := stdout + stderr
-			if !strings.HasPrefix(out, "Usage: sink [flags]") {
-				t.Errorf("sink %s: output does not start with the synopsis:\n%s", arg, out)
-			}
 			fs := flag.NewFlagSet("x", flag.ContinueOnError)
 			new(sink.Config).RegisterFlags(fs)
-			clitest.CheckHelp(t, out, fs)
+			bin.CheckHelp(t, clitest.Input{}, []string{arg}, "Usage: sink [flags]", fs)
 		})
 	}
 }
@@ -71,16 +63,7 @@ func TestBadFlagsExit2(t *testing.T) {
 			t.Parallel()
 			archive := filepath.Join(t.TempDir(), "archive")
 			args := append([]string{"--kafka.brokers=127.0.0.1:1", "--http.addr=" + clitest.FreeAddr(t), "--bucket=file://" + archive + "?create_dir=true"}, tt.args...)
-			code, stdout, stderr := bin.Run(t, clitest.Input{Env: tt.env}, args...)
-			if code != 2 {
-				t.Errorf("sink %q (env %q): exit %d, want 2\nstderr: %s", args, tt.env, code, stderr)
-			}
-			if !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("sink %q (env %q): stderr does not contain %q:\n%s", args, tt.env, tt.wantErr, stderr)
-			}
-			if clitest.HasLog(stderr, "starting") || stdout != "" {
-				t.Errorf("sink %q: started or wrote output before refusing its flags:\nstdout: %s\nstderr: %s", args, stdout, stderr)
-			}
+			bin.CheckRefused(t, clitest.Input{Env: tt.env}, args, tt.wantErr)
 			if _, err := os.Stat(archive); err == nil {
 				t.Errorf("sink %q: opened the bucket before refusing its flags", args)
 			}

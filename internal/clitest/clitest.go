@@ -260,15 +260,49 @@ func HasLog(out, msg string) bool {
 	return false
 }
 
+// CheckHelp runs the command with args that ask for its help, and checks
+// that it exits 0 with an output that starts with synopsis and lists the
+// flags of fs: every one with its default and environment variable, none
+// that fs lacks, one environment variable a flag.
+func (b *Binary) CheckHelp(t testing.TB, in Input, args []string, synopsis string, fs *flag.FlagSet) {
+	t.Helper()
+	code, stdout, stderr := b.Run(t, in, args...)
+	if code != 0 {
+		t.Fatalf("%s %q: exit %d, want 0\n%s", b.name, args, code, stderr)
+	}
+	out := stdout + stderr
+	if !strings.HasPrefix(out, synopsis) {
+		t.Errorf("%s %q: output does not start with %q:\n%s", b.name, args, synopsis, out)
+	}
+	checkFlags(t, out, fs)
+}
+
+// CheckRefused runs the command with bad flags or settings, and checks that
+// it refuses them before it starts: exit 2, wantErr on standard error, no
+// "starting" log line and nothing on standard output.
+func (b *Binary) CheckRefused(t testing.TB, in Input, args []string, wantErr string) {
+	t.Helper()
+	code, stdout, stderr := b.Run(t, in, args...)
+	if code != 2 {
+		t.Errorf("%s %q (env %q): exit %d, want 2\nstderr: %s", b.name, args, in.Env, code, stderr)
+	}
+	if !strings.Contains(stderr, wantErr) {
+		t.Errorf("%s %q (env %q): stderr does not contain %q:\n%s", b.name, args, in.Env, wantErr, stderr)
+	}
+	if HasLog(stderr, "starting") || stdout != "" {
+		t.Errorf("%s %q: started or wrote output before refusing its flags:\nstdout: %s\nstderr: %s", b.name, args, stdout, stderr)
+	}
+}
+
 var flagLineRe = regexp.MustCompile(`(?m)^  --(\S+)`)
 
-// CheckHelp checks a --help output: it lists every flag of fs with its
-// default and environment variable, no flag that fs lacks, and one
-// environment variable a flag.
-func CheckHelp(t testing.TB, out string, fs *flag.FlagSet) {
+// checkFlags checks that a help output lists the flags of fs as CheckHelp
+// says.
+func checkFlags(t testing.TB, out string, fs *flag.FlagSet) {
 	t.Helper()
 	n := 0
 	fs.VisitAll(func(f *flag.Flag) {
+		t.Helper()
 		n++
 		re := regexp.MustCompile(`(?m)^  --` + regexp.QuoteMeta(f.Name) + `( \S+)?\n(      .*\n)*?      default .*, env ` + flagenv.EnvName(f.Name) + `\n`)
 		if !re.MatchString(out) {
