@@ -358,9 +358,33 @@ outer:
 	return b.String()
 }
 
+// findingsTitle heads a hand-written part of the section (what profiling
+// found, with its date), which a rewrite keeps.
+const findingsTitle = "### Findings"
+
+// findings returns the findings subsection among a section's lines, up to
+// the next heading, or "".
+func findings(lines []string) string {
+	var b strings.Builder
+	in := false
+	for _, l := range lines {
+		t := strings.TrimRight(l, "\r\n")
+		switch {
+		case t == findingsTitle:
+			in = true
+		case in && strings.HasPrefix(t, "#"):
+			in = false
+		}
+		if in {
+			b.WriteString(l)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n") + map[bool]string{true: "\n", false: ""}[b.Len() > 0]
+}
+
 // writeSection replaces this benchmark's section of the file at path (from
-// its heading to the next "## " heading), appends it if absent, or creates
-// the file.
+// its heading to the next "## " heading), keeping its findings subsection,
+// appends it if absent, or creates the file.
 func writeSection(path, sec string) error {
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
@@ -386,6 +410,9 @@ func writeSection(path, sec string) error {
 	if start < 0 {
 		out = strings.TrimRight(string(b), "\n") + "\n\n" + sec
 	} else {
+		if kept := findings(lines[start:end]); kept != "" {
+			sec = strings.TrimRight(sec, "\n") + "\n\n" + kept
+		}
 		rest := strings.Join(lines[end:], "")
 		if rest != "" {
 			sec += "\n"
