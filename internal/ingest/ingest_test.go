@@ -37,24 +37,30 @@ func runConfig(t testing.TB, kc kafka.Config) Config {
 	return c
 }
 
+// background runs run in a goroutine until stop cancels its context; stop
+// waits for run to return and gives its error, and the test's cleanup
+// calls it too. exited is closed once run has returned.
+func background(t testing.TB, run func(context.Context) error) (stop func() error, exited <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var err error
+	go func() { err = run(ctx); close(done) }()
+	stop = func() error {
+		cancel()
+		<-done
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop, done
+}
+
 // runIngest starts Run and returns its registry and a stop function that
 // cancels it and returns Run's error; the test's cleanup stops it too.
 func runIngest(t testing.TB, cfg Config) (*prometheus.Registry, func() error) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), reg) }()
-	var err error
-	stopped := false
-	stop := func() error {
-		if !stopped {
-			cancel()
-			err, stopped = <-done, true
-		}
-		return err
-	}
-	t.Cleanup(func() { stop() })
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	stop, _ := background(t, func(ctx context.Context) error { return Run(ctx, cfg, log, reg) })
 	return reg, stop
 }
 

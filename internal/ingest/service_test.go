@@ -242,23 +242,11 @@ func (r *rig) start(cfg Config, opts ...func(*Service)) *running {
 	for _, o := range opts {
 		o(svc)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	var err error
-	stopped := false
-	stop := func() error {
-		if !stopped {
-			cancel()
-			err, stopped = <-done, true
-		}
-		return err
-	}
-	r.t.Cleanup(func() { stop() })
+	stop, exited := background(r.t, svc.Run)
 	kafkatest.WaitFor(r.t, "the service to be ready", func() (bool, string) {
 		select {
-		case err := <-done:
-			r.t.Fatalf("Run returned before ready: %v", err)
+		case <-exited:
+			r.t.Fatalf("Run returned before ready: %v", stop())
 		default:
 		}
 		err := svc.health.Ready()
