@@ -85,7 +85,7 @@ func (s *Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "  ingested (raw topic)       %d\n", s.Ingested)
 	fmt.Fprintf(w, "  normalized (records topic) %d\n", s.Normalized)
 	fmt.Fprintf(w, "  dead-lettered              %d\n", s.DeadLettered)
-	fmt.Fprintf(w, "  objects written            %d  under %s\n", len(s.Objects), s.ArchiveDir)
+	fmt.Fprintf(w, "  objects written            %d  under %s (manifests under each dt=.../_manifest/)\n", len(s.Objects), s.ArchiveDir)
 	for _, o := range s.Objects {
 		fmt.Fprintf(w, "    %s\n", o)
 	}
@@ -272,9 +272,12 @@ func listObjects(dir string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && !strings.HasSuffix(p, ".attrs") {
-			rel, _ := filepath.Rel(dir, p)
-			keys = append(keys, filepath.ToSlash(rel))
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		// Data objects only: not the store's attribute files, nor the
+		// sink's progress state and manifests (under "_" folders).
+		if d.Type().IsRegular() && !strings.HasSuffix(rel, ".attrs") && !strings.Contains("/"+rel, "/_") {
+			keys = append(keys, rel)
 		}
 		return nil
 	})
