@@ -22,6 +22,8 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -200,6 +202,14 @@ type partition struct {
 	// caughtUp is set once the group's offset was committed up to the
 	// state's next offset after records already archived were skipped.
 	caughtUp bool
+	// skipBelow is the state's next offset when it was read: messages
+	// below it are archived. fresh is set until the first batch after a
+	// read begins.
+	skipBelow int64
+	fresh     bool
+	// Fields above: run's goroutine. state and version: the writer's,
+	// once a batch of the partition was handed to it (load and abandon
+	// run while it holds none).
 }
 
 type sinker struct {
@@ -213,7 +223,13 @@ type sinker struct {
 	m     *metrics
 	log   *zap.Logger
 	parts map[int]*partition
-	total int // buffered bytes over all batches
+	held  int          // bytes of the batches in hand (run's goroutine)
+	total atomic.Int64 // bytes of the batches in hand and being written
+
+	jobs     chan flushJob
+	inflight sync.WaitGroup // batches handed to the writer, not yet written
+	failed   chan struct{}  // closed when the writer failed, with writeErr
+	writeErr error
 }
 
 func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metrics, log *zap.Logger) (*sinker, error) {
@@ -226,11 +242,13 @@ func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metri
 		enc: enc, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}}, nil
 }
 
-// run fetches and batches until ctx is done. Stop order on shutdown: stop
-// fetching, flush every batch in hand (bounded by --shutdown.drain) and
-// commit it, return so that the caller closes the reader. A pending batch
-// not yet rebuilt in full is left to the next start.
-func (s *sinker) run(ctx context.Context, c *kafka.Consumer) error {
+// run fetches and batches until ctx is done; a writer goroutine writes the
+// batches cut, one at a time, in order, while the next ones are fetched and
+// decoded. Stop order on shutdown: stop fetching, cut every batch in hand,
+// let the writer write and commit them all (bounded by --shutdown.drain),
+// return so that the caller closes the reader. A pending batch not yet
+// rebuilt in full is left to the next start.
+func (s *sinker) run(ctx context.Context, c *kafka.Consumer) (err error) {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(s.cfg.Drain, cancelWork) })
@@ -238,13 +256,29 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) error {
 
 	// Memory: this channel, kafka-go's queue (100 messages) and one fetch
 	// per assigned partition (--kafka.max-message-bytes) on the way in; the
-	// batches (--batch.max-bytes each, --batch.max-buffered-bytes in all);
-	// one object's upload buffers on the way out. See docs/sink.md.
+	// batches held and being written (--batch.max-buffered-bytes in all,
+	// --batch.max-bytes each); one object's upload buffers on the way out.
+	// See docs/sink.md.
 	in := make(chan kafka.Message, 64)
 	fetchErr := make(chan error, 1)
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	defer stopFetch()
 	go func() { fetchErr <- c.Fetch(fetchCtx, in) }()
+
+	s.jobs = make(chan flushJob, 1)
+	s.failed = make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); s.writer(work, c) }()
+	defer func() {
+		// The writer ends once the jobs are closed; on an error, cancelling
+		// its context makes it give up the job in hand at once.
+		if err != nil {
+			cancelWork()
+		}
+		close(s.jobs)
+		<-writerDone
+	}()
+
 	tick := time.NewTicker(min(time.Second, s.cfg.MaxAge/4+time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -256,7 +290,7 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) error {
 		case now := <-tick.C:
 			for _, p := range s.partitions() {
 				if b := p.batch; b != nil && p.pending == nil && now.Sub(b.started) >= s.cfg.MaxAge {
-					if err := s.flush(work, c, p, "age"); err != nil {
+					if err := s.flush(p, "age"); err != nil {
 						return err
 					}
 				}
@@ -266,25 +300,82 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) error {
 				return err
 			}
 			fetchErr = nil
+		case <-s.failed:
+			return s.writeErr
 		case <-ctx.Done():
 			for _, p := range s.partitions() {
-				if p.batch == nil || p.pending != nil {
-					continue
+				if p.batch != nil && p.pending == nil {
+					if err := s.flush(p, "shutdown"); err != nil {
+						return fmt.Errorf("flush on shutdown: %w", err)
+					}
 				}
-				err := s.flush(work, c, p, "shutdown")
-				if errors.Is(err, errFenced) {
-					// Another sink has the partition now: what we hold is
-					// its to write.
-					s.m.fenced.Inc()
-					s.log.Warn("fenced on shutdown; batch left to the partition's new owner", zap.Int("partition", p.id))
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("flush on shutdown: %w", err)
-				}
+			}
+			if err := s.settle(); err != nil {
+				return fmt.Errorf("flush on shutdown: %w", err)
 			}
 			return nil
 		}
+	}
+}
+
+// flushJob is a batch handed to the writer.
+type flushJob struct {
+	p       *partition
+	b       *batch
+	pending *Pending // the pending batch it rebuilds, or nil
+	reason  string
+}
+
+// flush hands a partition's batch to the writer; it waits while the writer
+// has a batch queued already (back-pressure).
+func (s *sinker) flush(p *partition, reason string) error {
+	j := flushJob{p: p, b: p.batch, pending: p.pending, reason: reason}
+	p.batch, p.pending = nil, nil
+	s.held -= j.b.bytes
+	s.inflight.Add(1)
+	select {
+	case s.jobs <- j:
+		return nil
+	case <-s.failed:
+		s.inflight.Done()
+		return s.writeErr
+	}
+}
+
+// settle waits until the writer has written every batch handed to it.
+func (s *sinker) settle() error {
+	s.inflight.Wait()
+	select {
+	case <-s.failed:
+		return s.writeErr
+	default:
+		return nil
+	}
+}
+
+// writer writes the batches handed to it, in order. After an error it
+// writes nothing more: the error ends run.
+func (s *sinker) writer(ctx context.Context, c *kafka.Consumer) {
+	for j := range s.jobs {
+		var err error
+		select {
+		case <-s.failed:
+		default:
+			err = s.write(ctx, c, j)
+			if errors.Is(err, errFenced) && j.reason == "shutdown" {
+				// Another sink has the partition now: what we hold is
+				// its to write.
+				s.m.fenced.Inc()
+				s.log.Warn("fenced on shutdown; batch left to the partition's new owner", zap.Int("partition", j.p.id))
+				err = nil
+			}
+		}
+		s.m.buffered.Set(float64(s.total.Add(-int64(j.b.bytes))))
+		if err != nil {
+			s.writeErr = err
+			close(s.failed)
+		}
+		s.inflight.Done()
 	}
 }
 
@@ -316,12 +407,12 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 		}
 	}
 	p.expect = msg.Offset + 1
-	if msg.Offset < p.state.NextOffset {
+	if msg.Offset < p.skipBelow {
 		s.m.records.WithLabelValues("already_archived").Inc()
 		if !p.caughtUp {
 			// The group's offset lags the store (a crash between the state
 			// write and the commit): bring it level, once.
-			if err := c.Commit(ctx, kafka.Message{Topic: s.topic, Partition: p.id, Offset: p.state.NextOffset - 1}); err != nil {
+			if err := c.Commit(ctx, kafka.Message{Topic: s.topic, Partition: p.id, Offset: p.skipBelow - 1}); err != nil {
 				return err
 			}
 			p.caughtUp = true
@@ -336,7 +427,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 	if p.pending != nil && msg.Offset > p.pending.Last {
 		// Offsets may have holes (compaction, transaction markers): the
 		// pending batch ended before this message.
-		if err := s.flush(ctx, c, p, "recovery"); err != nil {
+		if err := s.flush(p, "recovery"); err != nil {
 			return err
 		}
 		if err := s.begin(ctx, p, msg); err != nil {
@@ -358,9 +449,17 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 		reason = "bytes"
 	}
 	if reason != "" {
-		return s.flush(ctx, c, p, reason)
+		return s.flush(p, reason)
 	}
-	for s.cfg.MaxBuffered > 0 && s.total > s.cfg.MaxBuffered {
+	for s.cfg.MaxBuffered > 0 && s.total.Load() > int64(s.cfg.MaxBuffered) {
+		if s.total.Load() > int64(s.held) {
+			// Batches are being written: wait for them rather than cut
+			// small ones.
+			if err := s.settle(); err != nil {
+				return err
+			}
+			continue
+		}
 		var largest *partition
 		for _, q := range s.partitions() {
 			if q.batch != nil && q.pending == nil && (largest == nil || q.batch.bytes > largest.batch.bytes) {
@@ -368,9 +467,9 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 			}
 		}
 		if largest == nil {
-			break // only pending batches, which are not cut: bounded by their size when first cut
+			break // pending batches only, which are not cut (bounded by their size when first cut)
 		}
-		if err := s.flush(ctx, c, largest, "memory"); err != nil {
+		if err := s.flush(largest, "memory"); err != nil {
 			return err
 		}
 	}
@@ -380,8 +479,14 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 // load reads a partition's state from the store, dropping whatever was
 // held for it.
 func (s *sinker) load(ctx context.Context, id int, reason string) (*partition, error) {
-	if old := s.parts[id]; old != nil && old.batch != nil {
-		s.drop(old)
+	if old := s.parts[id]; old != nil {
+		if old.batch != nil {
+			s.drop(old)
+		}
+		// The writer may still be writing this partition's state.
+		if err := s.settle(); err != nil {
+			return nil, err
+		}
 	}
 	key := stateKey(s.cfg.Prefix, s.topic, id)
 	st, version, err := s.store.loadState(ctx, key)
@@ -393,6 +498,7 @@ func (s *sinker) load(ctx context.Context, id int, reason string) (*partition, e
 		p.state = *st
 		p.pending = st.Pending
 	}
+	p.skipBelow, p.fresh = p.state.NextOffset, true
 	s.parts[id] = p
 	s.m.loads.WithLabelValues(reason).Inc()
 	fields := []zap.Field{zap.String("topic", s.topic), zap.Int("partition", id), zap.Int64("next_offset", p.state.NextOffset), zap.String("reason", reason)}
@@ -406,14 +512,18 @@ func (s *sinker) load(ctx context.Context, id int, reason string) (*partition, e
 // drop forgets a partition's batch, unwritten and uncommitted: its records
 // are fetched again.
 func (s *sinker) drop(p *partition) {
-	s.total -= p.batch.bytes
-	s.m.buffered.Set(float64(s.total))
+	s.held -= p.batch.bytes
+	s.m.buffered.Set(float64(s.total.Add(-int64(p.batch.bytes))))
 	p.batch = nil
 }
 
 // begin starts a batch at msg.
 func (s *sinker) begin(ctx context.Context, p *partition, msg kafka.Message) error {
+	fresh := p.fresh
+	p.fresh = false
 	switch {
+	case !fresh:
+		// Offsets follow on from the last batch (take checks that).
 	case p.pending != nil && msg.Offset != p.pending.First:
 		// The pending batch's first records are gone from the topic
 		// (retention): it cannot be written again as it was. Its objects
@@ -475,8 +585,8 @@ func (s *sinker) add(ctx context.Context, b *batch, msg kafka.Message) error {
 	b.lines = append(b.lines, line{json: msg.Value, offset: msg.Offset, date: day.UTC().Format(time.DateOnly),
 		source: safeSegment(a.Source), published: a.PublishedAt, ingested: a.IngestedAt})
 	b.bytes += len(msg.Value) + 1
-	s.total += len(msg.Value) + 1
-	s.m.buffered.Set(float64(s.total))
+	s.held += len(msg.Value) + 1
+	s.m.buffered.Set(float64(s.total.Add(int64(len(msg.Value) + 1))))
 	return nil
 }
 
@@ -512,12 +622,12 @@ func (s *sinker) cut(b *batch, first, last int64) []object {
 	return out
 }
 
-// flush writes a batch with the protocol of docs/sink.md, then commits it.
-func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, p *partition, reason string) error {
-	b := p.batch
+// write writes a batch with the protocol of docs/sink.md, then commits it.
+func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error {
+	p, b, pending, reason := j.p, j.b, j.pending, j.reason
 	first, last := b.first, b.last
-	if p.pending != nil {
-		first, last = p.pending.First, p.pending.Last
+	if pending != nil {
+		first, last = pending.First, pending.Last
 	}
 	objs := s.cut(b, first, last)
 	name := batchName(s.topic, p.id, first, last)
@@ -535,8 +645,8 @@ func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, p *partition, rea
 	// Keys of a pending batch that this configuration names otherwise
 	// (--key-template, --format or --compression changed in between).
 	var stale []string
-	if p.pending != nil {
-		for _, k := range p.pending.Keys {
+	if pending != nil {
+		for _, k := range pending.Keys {
 			if _, found := slices.BinarySearch(keys, k); !found {
 				stale = append(stale, k)
 			}
@@ -546,7 +656,7 @@ func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, p *partition, rea
 		pend := &Pending{First: first, Last: last, Keys: append(slices.Clone(keys), stale...)}
 		sort.Strings(pend.Keys)
 		// (a) The batch's range and keys, before any of its objects.
-		if p.pending == nil || !slices.Equal(p.pending.Keys, pend.Keys) {
+		if pending == nil || !slices.Equal(pending.Keys, pend.Keys) {
 			next := p.state
 			next.NextOffset = first
 			next.Pending = pend
@@ -559,7 +669,7 @@ func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, p *partition, rea
 		}
 	}
 	// (b) The objects, only if absent: after a crash, the same keys.
-	recovering := p.pending != nil
+	recovering := pending != nil
 	sizes := make([]int64, len(objs))
 	for i, o := range objs {
 		if err := s.hook("object", o.key); err != nil {
@@ -610,7 +720,7 @@ func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, p *partition, rea
 			}
 			s.m.orphans.WithLabelValues("stale_key").Inc()
 		}
-		for _, k := range p.pending.Keys {
+		for _, k := range pending.Keys {
 			if err := s.store.cleanOrphans(ctx, k); err != nil {
 				return err
 			}
@@ -647,8 +757,6 @@ func (s *sinker) flush(ctx context.Context, c *kafka.Consumer, p *partition, rea
 	}
 	s.m.records.WithLabelValues("archived").Add(float64(len(b.lines)))
 	s.m.flushes.WithLabelValues(reason).Inc()
-	s.drop(p)
-	p.pending = nil
 	s.log.Debug("batch flushed", zap.Int("partition", p.id), zap.Int64("first_offset", first),
 		zap.Int64("last_offset", last), zap.Int("records", len(b.lines)), zap.Int("objects", len(objs)), zap.String("reason", reason))
 	return nil
