@@ -13,7 +13,7 @@ import (
 
 // Config configures the sink stage. The zero value of each field added after
 // the first release (Format, KeyTemplate, PartSize, UploadConcurrency,
-// MaxBuffered) means its default, so that configurations built in code keep
+// ParallelObjects, MaxBuffered) means its default, so that configurations built in code keep
 // working.
 type Config struct {
 	Kafka           kafka.Config
@@ -34,6 +34,7 @@ type Config struct {
 	Compression       string
 	PartSize          int
 	UploadConcurrency int
+	ParallelObjects   int
 	Drain             time.Duration
 	LagInterval       time.Duration
 
@@ -55,6 +56,7 @@ const (
 const (
 	defaultPartSize          = 5 << 20 // S3's smallest part
 	defaultUploadConcurrency = 2
+	defaultParallelObjects   = 4
 )
 
 // SetStoreHookForTest makes the sink call fn before each step of its flush
@@ -87,6 +89,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxBuffered, "batch.max-buffered-bytes", 64<<20, "when the batches of all partitions together hold more JSON bytes than this, the largest is cut (0: no bound beyond partitions x --batch.max-bytes)")
 	fs.IntVar(&c.PartSize, "upload.part-size", defaultPartSize, "S3 multipart part size in bytes (at least 5 MiB); objects of 16 MiB and more are uploaded in parts, streamed")
 	fs.IntVar(&c.UploadConcurrency, "upload.concurrency", defaultUploadConcurrency, "parts of one object uploaded at once; an upload buffers about (concurrency + 1) x part size")
+	fs.IntVar(&c.ParallelObjects, "upload.parallel-objects", defaultParallelObjects, "objects of one batch (one per folder of the key template) written at once")
 	fs.DurationVar(&c.Drain, "shutdown.drain", 30*time.Second, "on SIGTERM, how long flushing the batches in hand may take")
 	fs.DurationVar(&c.LagInterval, "lag.interval", 10*time.Second, "how often consumer lag is computed")
 }
@@ -118,6 +121,7 @@ func (c *Config) Validate() error {
 		flagenv.Check{OK: c.Compression == "gzip" || c.Compression == "zstd" || c.Compression == "none", Msg: fmt.Sprintf("--compression %q is not gzip, zstd or none", c.Compression)},
 		flagenv.Check{OK: c.PartSize == 0 || c.PartSize >= 5<<20, Msg: fmt.Sprintf("--upload.part-size must be at least 5 MiB (5242880), got %d", c.PartSize)},
 		flagenv.Check{OK: c.UploadConcurrency >= 0, Msg: "--upload.concurrency must not be negative"},
+		flagenv.Check{OK: c.ParallelObjects >= 0, Msg: "--upload.parallel-objects must not be negative"},
 		flagenv.Positive("shutdown.drain", c.Drain),
 		flagenv.Positive("lag.interval", c.LagInterval),
 	)
@@ -159,6 +163,13 @@ func (c *Config) partSize() int {
 		return defaultPartSize
 	}
 	return c.PartSize
+}
+
+func (c *Config) parallelObjects() int {
+	if c.ParallelObjects == 0 {
+		return defaultParallelObjects
+	}
+	return c.ParallelObjects
 }
 
 func (c *Config) uploadConcurrency() int {

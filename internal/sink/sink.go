@@ -217,7 +217,7 @@ type sinker struct {
 	tmpl  template
 	ext   string
 	topic string
-	enc   *encoder
+	encs  chan *encoder // one per object written at once
 	store *store
 	dlq   *kafka.Writer
 	m     *metrics
@@ -233,13 +233,17 @@ type sinker struct {
 }
 
 func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metrics, log *zap.Logger) (*sinker, error) {
-	enc, err := newEncoder(cfg.format(), cfg.Compression)
-	if err != nil {
-		return nil, err
+	encs := make(chan *encoder, cfg.parallelObjects())
+	for range cap(encs) {
+		enc, err := newEncoder(cfg.format(), cfg.Compression)
+		if err != nil {
+			return nil, err
+		}
+		encs <- enc
 	}
 	st.hook = cfg.storeHook
 	return &sinker{cfg: cfg, tmpl: tmpl, ext: extension(cfg.format(), cfg.Compression), topic: cfg.RecordsTopic,
-		enc: enc, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}}, nil
+		encs: encs, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}}, nil
 }
 
 // run fetches and batches until ctx is done; a writer goroutine writes the
@@ -668,28 +672,43 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 			}
 		}
 	}
-	// (b) The objects, only if absent: after a crash, the same keys.
+	// (b) The objects, only if absent (after a crash, the same keys), a few
+	// at a time.
 	recovering := pending != nil
 	sizes := make([]int64, len(objs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(len(s.encs))
+	var hookErr error
 	for i, o := range objs {
-		if err := s.hook("object", o.key); err != nil {
-			return err
+		if hookErr = s.hook("object", o.key); hookErr != nil {
+			break
 		}
-		start := time.Now()
-		size, existed, err := s.store.writeObject(ctx, o.key, s.enc.contentType(), recovering, s.metadata(o),
-			func(w io.Writer) error { return s.enc.encode(w, o.lines) })
-		if err != nil {
-			return err
-		}
-		sizes[i] = size
-		if existed {
-			s.m.objects.WithLabelValues("exists").Inc()
-			s.log.Info("object exists already; not written again", zap.String("key", o.key))
-		} else {
-			s.m.objects.WithLabelValues("written").Inc()
-			s.m.bytes.Add(float64(size))
-			s.m.upload.Observe(time.Since(start).Seconds())
-		}
+		g.Go(func() error {
+			enc := <-s.encs
+			defer func() { s.encs <- enc }()
+			start := time.Now()
+			size, existed, err := s.store.writeObject(gctx, o.key, enc.contentType(), recovering, s.metadata(o),
+				func(w io.Writer) error { return enc.encode(w, o.lines) })
+			if err != nil {
+				return err
+			}
+			sizes[i] = size
+			if existed {
+				s.m.objects.WithLabelValues("exists").Inc()
+				s.log.Info("object exists already; not written again", zap.String("key", o.key))
+			} else {
+				s.m.objects.WithLabelValues("written").Inc()
+				s.m.bytes.Add(float64(size))
+				s.m.upload.Observe(time.Since(start).Seconds())
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if hookErr != nil {
+		return hookErr
 	}
 	// (b') One manifest per date, after its objects.
 	ds := make([]string, 0, len(dates))
