@@ -218,3 +218,47 @@ func TestParquetRoundTrip(t *testing.T) {
 		t.Errorf("encoding twice gave different bytes (%v)", err)
 	}
 }
+
+// TestDecodeHeadAgreesWithRecord: the sink's partial decoding accepts and
+// refuses exactly what record.Unmarshal and Validate do, and reads the
+// fields it needs the same.
+func TestDecodeHeadAgreesWithRecord(t *testing.T) {
+	t.Parallel()
+	good := `{"schema_version":1,"id":"0123456789abcdef0123456789abcdef","source":"alpha","format":"textdump","title":"T","published_at":"2024-02-01T08:30:00+01:00","body":["a \"quoted\" paragraph","b"],"content_hash":"sha256:00","ingested_at":"2024-02-04T00:00:00Z","normalized_at":"2024-02-04T00:00:01Z"}`
+	tests := []struct{ name, in string }{
+		{"valid", good},
+		{"no title, a body", strings.Replace(good, `"title":"T"`, `"title":" "`, 1)},
+		{"no title, no body", strings.Replace(strings.Replace(good, `"title":"T"`, `"title":""`, 1), `["a \"quoted\" paragraph","b"]`, `[ ]`, 1)},
+		{"title, empty body", strings.Replace(good, `["a \"quoted\" paragraph","b"]`, `[]`, 1)},
+		{"null body, no title", strings.Replace(strings.Replace(good, `"title":"T"`, `"title":""`, 1), `["a \"quoted\" paragraph","b"]`, `null`, 1)},
+		{"body not an array", strings.Replace(good, `["a \"quoted\" paragraph","b"]`, `"text"`, 1)},
+		{"schema 2", strings.Replace(good, `"schema_version":1`, `"schema_version":2`, 1)},
+		{"no id", strings.Replace(good, `"id":"0123456789abcdef0123456789abcdef",`, ``, 1)},
+		{"no source", strings.Replace(good, `"source":"alpha"`, `"source":""`, 1)},
+		{"no format", strings.Replace(good, `"format":"textdump",`, ``, 1)},
+		{"no hash", strings.Replace(good, `"content_hash":"sha256:00",`, ``, 1)},
+		{"no normalized_at", strings.Replace(good, `,"normalized_at":"2024-02-04T00:00:01Z"`, ``, 1)},
+		{"bad time", strings.Replace(good, `2024-02-01T08:30:00+01:00`, `yesterday`, 1)},
+		{"not JSON", `{"schema_version":1,`},
+		{"trailing garbage", good + `x`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			full, ferr := record.Unmarshal([]byte(tt.in))
+			if ferr == nil {
+				ferr = full.Validate()
+			}
+			h, herr := decodeHead([]byte(tt.in))
+			if herr == nil {
+				herr = h.Validate()
+			}
+			if (ferr == nil) != (herr == nil) {
+				t.Fatalf("record: %v; sink's head: %v", ferr, herr)
+			}
+			if ferr == nil && (h.ID != full.ID || h.Source != full.Source || !h.PublishedAt.Equal(full.PublishedAt) ||
+				!h.IngestedAt.Equal(full.IngestedAt) || !h.NormalizedAt.Equal(full.NormalizedAt)) {
+				t.Errorf("head %+v, record %+v", h, full)
+			}
+		})
+	}
+}
