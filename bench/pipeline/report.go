@@ -202,7 +202,8 @@ func section(r *results) string {
 		ms(r.maxModSkew))
 
 	w("- CPU: user and system time of each process (all its threads) from `/proc/PID/stat`, the machine's from `/proc/stat`; \"other processes\" is the machine's busy time less the processes listed. "+
-		"The last column is each one's rate in the %d s before the burst, with the services up and idle and the sampling running. CPU per item divides by the burst's item count.\n", idleSeconds)
+		"The last column is each one's rate in the %d s before the burst, with the services up and idle and the sampling running. CPU per item divides by the burst's item count. "+
+		"The broker and the S3 server serve every client of the stack, other people's tests included: when their idle rate is high, part of their CPU is not this run's.\n", idleSeconds)
 	w("- Inside the services: their own Prometheus histograms, scraped at the end of the burst (quantiles interpolated within buckets), and ingest's log line per batch.\n\n")
 
 	w("### Notes\n\n")
