@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	kgo "github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/s3blob"
@@ -56,7 +58,15 @@ func main() {
 	flag.DurationVar(&o.phase, "phase", 15*time.Second, "length of the steady and of the burst phase")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown file whose sink section is rewritten")
 	flag.StringVar(&o.machine, "machine", "", "description of the machine, for the report")
+	clean := flag.String("remove", "", "only remove every object under this prefix of the bucket (an earlier run's), then exit")
 	flag.Parse()
+	if *clean != "" {
+		if err := removePrefix(context.Background(), o.bucket, *clean); err != nil {
+			fmt.Fprintf(os.Stderr, "sinkbench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.sinkBin == "" || o.brokers == "" || o.bucket == "" {
 		fmt.Fprintln(os.Stderr, "sinkbench: -sink, -brokers (KAFKA_BROKERS) and -bucket (WIREFEED_SINK_BUCKET) are needed")
 		os.Exit(2)
@@ -443,8 +453,45 @@ func run(o options) (string, error) {
 		fmt.Fprintf(&sb, "\nUnder the burst the sink's peak RSS is %.1f times the steady one: its batches fill towards their limits (at most %.1f MB of record JSON held, of a bound of 48 MiB) instead of being cut by age nearly empty; it stays within the bound whatever the input rate (the lag absorbs the rest).\n",
 			float64(mems[1].hwmKB)/float64(max(mems[0].hwmKB, 1)), mems[1].buffered/1e6)
 	}
-	fmt.Fprintf(&sb, "\nObjects written by the run stay under `%s/` in the bucket.\n", base)
+	// Leave the stack as found: the run's objects and topics go.
+	if err := removePrefix(ctx, o.bucket, base); err != nil {
+		logf("removing %s: %v", base, err)
+	}
+	topics := []string{topic, topic + ".dlq"}
+	for i := range 2 {
+		mt := fmt.Sprintf("%s.mem%d", topic, i)
+		topics = append(topics, mt, mt+".dlq")
+	}
+	if _, err := kc.Client().DeleteTopics(ctx, &kgo.DeleteTopicsRequest{Topics: topics}); err != nil {
+		logf("deleting topics: %v", err)
+	}
 	return sb.String(), nil
+}
+
+// removePrefix deletes every object under prefix.
+func removePrefix(ctx context.Context, bucketURL, prefix string) error {
+	b, err := blob.OpenBucket(ctx, bucketURL)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	it := b.List(&blob.ListOptions{Prefix: strings.TrimSuffix(prefix, "/") + "/"})
+	n := 0
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.Delete(ctx, obj.Key); err != nil {
+			return err
+		}
+		n++
+	}
+	logf("removed %d objects under %s", n, prefix)
+	return nil
 }
 
 // rewriteSection replaces the sink section of the markdown file (up to the
