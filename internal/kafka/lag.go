@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -59,29 +58,9 @@ func TopicOffsets(ctx context.Context, client *Client, topic string) ([]Partitio
 // kafka-go's Reader.Stats is the lag of the last partition fetched by one
 // reader, not the group's.)
 func GroupLag(ctx context.Context, client *Client, group, topic string) ([]PartitionLag, error) {
-	out, err := TopicOffsets(ctx, client, topic)
+	out, err := committedOffsets(ctx, client, group, topic)
 	if err != nil {
 		return nil, err
-	}
-	parts := make([]int, len(out))
-	for i := range out {
-		parts[i] = out[i].Partition
-	}
-	committed, err := client.OffsetFetch(ctx, &kgo.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
-	if err != nil {
-		return nil, fmt.Errorf("committed offsets of group %s: %w", group, err)
-	}
-	// A group that never joined nor committed is unknown to some brokers;
-	// its committed offsets are -1, and its lag is the whole log.
-	if committed.Error != nil && !errors.Is(committed.Error, kgo.GroupIdNotFound) {
-		return nil, fmt.Errorf("committed offsets of group %s: %w", group, committed.Error)
-	}
-	for _, cp := range committed.Topics[topic] {
-		for i := range out {
-			if out[i].Partition == cp.Partition && cp.Error == nil {
-				out[i].Committed = cp.CommittedOffset
-			}
-		}
 	}
 	for i := range out {
 		from := max(out[i].Committed, out[i].LogStart)
