@@ -23,6 +23,8 @@ type PartitionLag struct {
 // TopicOffsets returns, per partition of topic, the first offset still in
 // the log and the high watermark (Committed is -1 and Lag the whole log).
 func TopicOffsets(ctx context.Context, client *Client, topic string) ([]PartitionLag, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	parts, err := Partitions(ctx, client, topic)
 	if err != nil {
 		return nil, err
@@ -58,6 +60,8 @@ func TopicOffsets(ctx context.Context, client *Client, topic string) ([]Partitio
 // kafka-go's Reader.Stats is the lag of the last partition fetched by one
 // reader, not the group's.)
 func GroupLag(ctx context.Context, client *Client, group, topic string) ([]PartitionLag, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	out, err := committedOffsets(ctx, client, group, topic)
 	if err != nil {
 		return nil, err
@@ -73,6 +77,8 @@ func GroupLag(ctx context.Context, client *Client, group, topic string) ([]Parti
 // first one a group has not committed: how long ago it was produced is the
 // group's lag in time.
 func OldestUncommitted(ctx context.Context, client *Client, topic string, partition int, offset int64) (time.Time, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	res, err := client.Fetch(ctx, &kgo.FetchRequest{Topic: topic, Partition: partition, Offset: offset, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("fetch %s/%d at %d: %w", topic, partition, offset, err)
@@ -174,4 +180,15 @@ func (m *LagMonitor) refresh(ctx context.Context) {
 		m.lagSeconds.WithLabelValues(m.topic, p).Set(age)
 	}
 	m.refreshed.SetToCurrentTime()
+}
+
+// adminTimeout bounds an admin request whose caller set no deadline: a
+// broker connection that hangs must not hang the caller with it.
+const adminTimeout = 30 * time.Second
+
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, adminTimeout)
 }
