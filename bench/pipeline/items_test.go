@@ -25,7 +25,7 @@ func TestItemsNormalize(t *testing.T) {
 	n := &normalize.Normalizer{DefaultZone: time.UTC, Now: time.Now}
 	count := map[kind]int{}
 	reasons := map[string]int{}
-	const items = 3000
+	const items = 2000
 	for seq := 0; seq < items; seq++ {
 		it, err := g.item(seq)
 		if err != nil {
