@@ -252,7 +252,7 @@ func notes(r *results, ratio float64) []string {
 	perItem := (services + cpu["kafka"] + cpu["s3"]) / float64(r.n)
 	if perItem > 0 && cpu["normalize"] > 0 {
 		out = append(out, fmt.Sprintf("Upper bounds from the CPU spent per item: %.0f µs in the services, the broker and the S3 server together allow at most %.0f items/s on %d idle cores "+
-			"with perfect overlap; normalize handles its items on one goroutine, and its %.0f µs per item allow at most %.0f items/s on one core.",
+			"with perfect overlap; normalize's %.0f µs per item allow at most %.0f items/s for each core it keeps busy.",
 			perItem*1e6, float64(r.m.cpus)/perItem, r.m.cpus, cpu["normalize"]/float64(r.n)*1e6, float64(r.n)/cpu["normalize"]))
 	}
 	if n := len(r.stages); n == 3 {
