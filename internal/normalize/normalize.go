@@ -6,8 +6,12 @@ package normalize
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +37,7 @@ type Config struct {
 	Group           string
 	BatchMax        int
 	BatchLinger     time.Duration
+	Workers         int
 	Drain           time.Duration
 	LagInterval     time.Duration
 	DefaultZone     string
@@ -60,6 +65,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Group, "group", "wirefeed-normalize", "Kafka consumer group; replicas with the same group split the partitions")
 	fs.IntVar(&c.BatchMax, "batch.max", 500, "most raw items processed, produced and committed together")
 	fs.DurationVar(&c.BatchLinger, "batch.linger", 100*time.Millisecond, "longest wait to fill a batch")
+	fs.IntVar(&c.Workers, "workers", 0, "goroutines that normalize a batch's items in parallel (0: one per CPU, GOMAXPROCS); output order is kept")
 	fs.DurationVar(&c.Drain, "shutdown.drain", 30*time.Second, "on SIGTERM, how long finishing the batch in hand may take")
 	fs.DurationVar(&c.LagInterval, "lag.interval", 10*time.Second, "how often consumer lag is computed")
 }
@@ -95,6 +101,7 @@ func (c *Config) Validate() error {
 		flagenv.Check{OK: c.RawTopic != c.RecordsTopic && c.RawTopic != c.DeadLetterTopic && c.RecordsTopic != c.DeadLetterTopic, Msg: "--topic.raw, --topic.records and --topic.dead-letter must differ"},
 		flagenv.Check{OK: c.Group != "", Msg: "--group is empty"},
 		flagenv.Check{OK: c.BatchMax >= 1, Msg: "--batch.max must be at least 1"},
+		flagenv.Check{OK: c.Workers >= 0, Msg: "--workers must be 0 (one per CPU) or more"},
 		flagenv.Positive("batch.linger", c.BatchLinger),
 		flagenv.Positive("shutdown.drain", c.Drain),
 		flagenv.Positive("lag.interval", c.LagInterval),
@@ -195,54 +202,67 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 		defer dlq.Close()
 		c := kafka.NewConsumer(&cfg.Kafka, cfg.Group, cfg.RawTopic, log)
 		defer c.Close()
-		h := &handler{n: n, out: out, dlq: dlq, m: m, log: log.With(zap.String("component", stage))}
+		workers := cfg.Workers
+		if workers == 0 {
+			workers = runtime.GOMAXPROCS(0)
+		}
+		h := &handler{n: n, out: out, dlq: dlq, m: m, workers: workers, log: log.With(zap.String("component", stage))}
 		return c.RunBatches(gctx, kafka.BatchOptions{MaxMessages: cfg.BatchMax, Linger: cfg.BatchLinger, Drain: cfg.Drain, BeforeCommit: cfg.beforeCommit}, h.handle)
 	})
 	return g.Wait()
 }
 
 type handler struct {
-	n   *Normalizer
-	out *kafka.Writer
-	dlq *kafka.Writer
-	m   *metrics
-	log *zap.Logger
+	n       *Normalizer
+	out     *kafka.Writer
+	dlq     *kafka.Writer
+	m       *metrics
+	workers int
+	log     *zap.Logger
+}
+
+// outcome is what became of one raw item: its encoded records, or the
+// error that skips or dead-letters it.
+type outcome struct {
+	records []kafka.Message
+	fixes   []string
+	err     error
 }
 
 // handle normalizes a batch, produces its records and dead letters, and
 // returns once the broker acknowledged both, so the batch may be committed.
+// Items are normalized on h.workers goroutines; records keep the order of
+// the raw items they come from.
 func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
 	start := time.Now()
+	outcomes := make([]outcome, len(batch))
+	h.parallel(len(batch), func(i int) { outcomes[i] = h.process(batch[i]) })
 	var records, dead []kafka.Message
-	for _, msg := range batch {
-		arts, err := h.one(msg)
-		if Skipped(err) {
+	for i, o := range outcomes {
+		msg := batch[i]
+		if Skipped(o.err) {
 			// Well-formed but no text story (a photo, a package): counted
 			// and passed over, not an error.
-			h.m.skipped.WithLabelValues(Reason(err)).Inc()
+			h.m.skipped.WithLabelValues(Reason(o.err)).Inc()
 			h.m.items.WithLabelValues("skipped").Inc()
 			continue
 		}
-		if err != nil {
-			reason := Reason(err)
+		var encodeErr *encodeError
+		if errors.As(o.err, &encodeErr) {
+			return o.err // a record that cannot be encoded is a bug, not bad input
+		}
+		if o.err != nil {
+			reason := Reason(o.err)
 			h.log.Warn("raw item dead-lettered", zap.String("topic", msg.Topic), zap.Int("partition", msg.Partition),
-				zap.Int64("offset", msg.Offset), zap.String("reason", reason), zap.Error(err))
-			dead = append(dead, kafka.DeadLetter(msg, stage, reason, err, time.Now()))
+				zap.Int64("offset", msg.Offset), zap.String("reason", reason), zap.Error(o.err))
+			dead = append(dead, kafka.DeadLetter(msg, stage, reason, o.err, time.Now()))
 			h.m.deadLetter.WithLabelValues(reason).Inc()
 			h.m.items.WithLabelValues("dead_letter").Inc()
 			continue
 		}
-		for _, a := range arts {
-			b, err := a.Marshal()
-			if err != nil {
-				return fmt.Errorf("encode record: %w", err)
-			}
-			records = append(records, kafka.Message{Key: []byte(a.ID), Value: b, Headers: []kafka.Header{
-				{Key: record.HeaderSource, Value: []byte(a.Source)},
-			}})
-			for _, f := range a.Fixes {
-				h.m.fixes.WithLabelValues(f).Inc()
-			}
+		records = append(records, o.records...)
+		for _, f := range o.fixes {
+			h.m.fixes.WithLabelValues(f).Inc()
 		}
 		h.m.items.WithLabelValues("ok").Inc()
 	}
@@ -255,6 +275,53 @@ func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
 	h.m.records.Add(float64(len(records)))
 	h.m.batch.Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// parallel calls f(0) ... f(n-1) on up to h.workers goroutines and returns
+// when every call has.
+func (h *handler) parallel(n int, f func(i int)) {
+	workers := min(h.workers, n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+type encodeError struct{ err error }
+
+func (e *encodeError) Error() string { return "encode record: " + e.err.Error() }
+func (e *encodeError) Unwrap() error { return e.err }
+
+// process normalizes one raw item and encodes its records.
+func (h *handler) process(msg kafka.Message) outcome {
+	arts, err := h.one(msg)
+	if err != nil {
+		return outcome{err: err}
+	}
+	var o outcome
+	for _, a := range arts {
+		b, err := a.Marshal()
+		if err != nil {
+			return outcome{err: &encodeError{err}}
+		}
+		o.records = append(o.records, kafka.Message{Key: []byte(a.ID), Value: b, Headers: []kafka.Header{
+			{Key: record.HeaderSource, Value: []byte(a.Source)},
+		}})
+		o.fixes = append(o.fixes, a.Fixes...)
+	}
+	return o
 }
 
 func (h *handler) one(msg kafka.Message) ([]*record.Article, error) {
