@@ -46,6 +46,24 @@ func BenchmarkFix(b *testing.B) {
 	}
 }
 
+// BenchmarkFixNewsItem repairs a news item of a few KB whose only fault is
+// one space at the end of its header line, and the same item without it.
+func BenchmarkFixNewsItem(b *testing.B) {
+	body := benchText(readCleanLines(b), 3500)
+	for _, c := range []struct{ name, text string }{
+		{"trailing-space", "Ariticle : \n" + body},
+		{"clean", "Ariticle :\n" + body},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Fix(c.text)
+			}
+		})
+	}
+}
+
 // BenchmarkFixLines calls Fix once a line, as a pipeline does per record.
 func BenchmarkFixLines(b *testing.B) {
 	clean := readCleanLines(b)

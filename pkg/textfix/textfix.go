@@ -107,19 +107,28 @@ func FixWith(s string, o Options) (string, []string) {
 	// Each step is run again only on text it has not already settled: a
 	// step's output is a fixed point of that step. The steps scan found
 	// nothing for have settled the input.
+	// After a change, scan tells again which steps the new text needs:
+	// one pass instead of one for each step.
 	var settled [numSteps]string
 	var done [numSteps]bool
-	for k, n := range [numSteps]uint8{needEntities, needMojibake, needControls, needWhitespace, needNFC} {
-		if need&n == 0 {
-			settled[k], done[k] = s, true
+	settle := func(s string, need uint8) {
+		for k, n := range [numSteps]uint8{needEntities, needMojibake, needControls, needWhitespace, needNFC} {
+			if need&n == 0 {
+				settled[k], done[k] = s, true
+			}
 		}
 	}
+	settle(s, need)
 	step := func(k int, f func(string) string) {
 		if done[k] && settled[k] == s {
 			return
 		}
+		in := s
 		s = f(s)
 		settled[k], done[k] = s, true
+		if s != in {
+			settle(s, scan(s, o))
+		}
 	}
 	var rep repairer // buffers for the mojibake repair, reused across lines, layers and rounds
 	start, startApplied := s, applied

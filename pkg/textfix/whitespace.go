@@ -13,22 +13,26 @@ func isOddSpace(r rune) bool {
 
 // fixWhitespace turns odd spaces into ' ', collapses runs of horizontal
 // space and trims it at line ends. A no-break space between two visible
-// characters is kept.
+// characters is kept. The text between the runs it changes is copied as
+// it is, in one piece.
 func fixWhitespace(s string) (string, bool) {
 	if !needsWhitespace(s) {
 		return s, false
 	}
 	var b strings.Builder
-	b.Grow(len(s))
+	pos := 0 // s[:pos] is written to b
 	for i := 0; i < len(s); {
+		if byteFlags[s[i]]&fSpace == 0 {
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if !isHSpace(r) {
-			b.WriteString(s[i : i+n])
 			i += n
 			continue
 		}
 		// A run of horizontal space: s[i:j].
-		j, count, single := i, 0, r
+		j, count := i+n, 1
 		for j < len(s) {
 			r2, n2 := utf8.DecodeRuneInString(s[j:])
 			if !isHSpace(r2) {
@@ -37,20 +41,32 @@ func fixWhitespace(s string) (string, bool) {
 			j += n2
 			count++
 		}
+		var repl string
 		switch {
 		case j == len(s) || s[j] == '\n' || s[j] == '\r':
 			// trailing space: drop it
-		case count == 1 && (single == '\t' || single == ' '):
-			b.WriteRune(single)
-		case count == 1 && single == 0xA0 && i > 0 && s[i-1] != '\n' && s[i-1] != '\r':
-			b.WriteRune(0xA0)
+		case count == 1 && (r == '\t' || r == ' '):
+			repl = s[i:j]
+		case count == 1 && r == 0xA0 && i > 0 && s[i-1] != '\n' && s[i-1] != '\r':
+			repl = s[i:j]
 		default:
-			b.WriteByte(' ')
+			repl = " "
+		}
+		if repl != s[i:j] {
+			if pos == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[pos:i])
+			b.WriteString(repl)
+			pos = j
 		}
 		i = j
 	}
-	out := b.String()
-	return out, out != s
+	if pos == 0 {
+		return s, false
+	}
+	b.WriteString(s[pos:])
+	return b.String(), true
 }
 
 func isHSpace(r rune) bool {
