@@ -1,9 +1,9 @@
 package textfix
 
 import (
-	"cmp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -24,6 +24,7 @@ type cluster struct {
 	start, end int32 // runes
 	s0, s1     int32 // its seqs, in the repairer's seqs
 	score      int
+	orig       int // the badness of its window as it is; -1 until rated
 	cs         charset
 	lossy      bool // some seq is lossy
 	question   bool // some seq relies on a '?'
@@ -296,6 +297,28 @@ type repairer struct {
 	deeper   *repairer
 }
 
+// repairers recycles repairers, and the buffers they have grown, from one
+// call of FixWith to the next: a repairer carries no state between calls,
+// and the repair of a short text would otherwise spend more time
+// allocating them than repairing.
+var repairers = sync.Pool{New: func() any { return new(repairer) }}
+
+// maxPooled bounds the line length (in runes) whose buffers are kept for
+// reuse, so that one huge text does not pin its buffers.
+const maxPooled = 1 << 14
+
+func newRepairer() *repairer { return repairers.Get().(*repairer) }
+
+// release returns r to the pool, unless its buffers have grown too big.
+func (r *repairer) release() {
+	for d := r; d != nil; d = d.deeper {
+		if cap(d.line) > maxPooled || cap(d.cand) > maxPooled || cap(d.out) > maxPooled {
+			return
+		}
+	}
+	repairers.Put(r)
+}
+
 // reserve makes room in r's buffers for a line of n runes at once, rather
 // than growing them step by step.
 func (r *repairer) reserve(n int) {
@@ -343,7 +366,7 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 		return rs, 0
 	}
 	cls := r.cls
-	slices.SortFunc(cls, func(a, b cluster) int { return cmp.Compare(a.start, b.start) })
+	sortByStart(cls)
 	r.reserveClusters(len(cls))
 	prev := *vouched
 	// A cluster is strong when its evidence, before the charset's prior,
@@ -437,13 +460,17 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 		}
 		return c.score
 	}
-	slices.SortStableFunc(accepted, func(i, j int) int {
-		a, b := &cls[i], &cls[j]
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return cmp.Compare(rb, ra)
+	// A stable insertion sort: there are few, and ties keep their order.
+	for n := 1; n < len(accepted); n++ {
+		for j := n; j > 0; j-- {
+			a, b := &cls[accepted[j-1]], &cls[accepted[j]]
+			ra, rb := rank(a), rank(b)
+			if ra > rb || ra == rb && evidence[a.cs] >= evidence[b.cs] {
+				break
+			}
+			accepted[j-1], accepted[j] = accepted[j], accepted[j-1]
 		}
-		return cmp.Compare(evidence[b.cs], evidence[a.cs])
-	})
+	}
 	if cap(r.taken) < len(rs) {
 		r.taken = make([]bool, 0, len(rs))
 	}
@@ -470,7 +497,11 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 		}
 		chosen = append(chosen, i)
 	}
-	slices.SortFunc(chosen, func(i, j int) int { return cmp.Compare(cls[i].start, cls[j].start) })
+	for n := 1; n < len(chosen); n++ {
+		for j := n; j > 0 && cls[chosen[j-1]].start > cls[chosen[j]].start; j-- {
+			chosen[j-1], chosen[j] = chosen[j], chosen[j-1]
+		}
+	}
 	chosen = dropHopeless(rs, cls, chosen)
 	r.chosen = chosen
 	if len(chosen) == 0 {
@@ -558,14 +589,37 @@ func (r *repairer) score(rs []rune, done []cluster, c *cluster, depth int) int {
 	seqs := r.seqs[c.s0:c.s1]
 	for i := len(done) - 1; i >= 0 && done[i].start == c.start; i-- {
 		d := &done[i]
-		if d.end == c.end && slices.Equal(seqs, r.seqs[d.s0:d.s1]) {
+		if d.end != c.end {
+			continue
+		}
+		if slices.Equal(seqs, r.seqs[d.s0:d.s1]) {
 			if d.score == rejected {
 				return rejected
 			}
 			return d.score + charsetPrior[d.cs] - charsetPrior[c.cs]
 		}
+		if d.orig >= 0 {
+			c.orig = d.orig // the same runes as they are
+		}
 	}
 	return scoreCluster(rs, c, seqs, depth, r)
+}
+
+// sortByStart sorts cls by start, stably: clusters that start together
+// stay in the order of their charsets. There are few, mostly in order.
+func sortByStart(cls []cluster) {
+	for n := 1; n < len(cls); n++ {
+		if cls[n-1].start <= cls[n].start {
+			continue
+		}
+		c := cls[n]
+		j := n
+		for j > 0 && cls[j-1].start > c.start {
+			cls[j] = cls[j-1]
+			j--
+		}
+		cls[j] = c
+	}
 }
 
 // sameOut reports whether clusters a and b decode to the same runes.
@@ -608,7 +662,7 @@ func (r *repairer) appendClusters(rs []rune, k charset) {
 		if !ok {
 			continue
 		}
-		c := cluster{cs: k, start: q.start, s0: int32(len(r.seqs)), clean: true}
+		c := cluster{cs: k, start: q.start, s0: int32(len(r.seqs)), clean: true, orig: -1}
 		for ok {
 			r.seqs = append(r.seqs, q)
 			c.end = q.end

@@ -19,6 +19,7 @@ var charsetPrior = [numCharsets]int{cp1252: 0, cp1250: 1, cp1251: 0, iso88592: 2
 
 // scoreCluster rates repairing c, whose sequences are seqs, in rs. depth
 // is the number of layers already looked through; r repairs the next.
+// The badness of c's window as it is, in c.orig, is rated once.
 func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int {
 	t := propsTable()
 	var dbuf [winBuf]rune
@@ -46,19 +47,26 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 	if rare(t, dec[ctx:len(dec)-ctx]) {
 		return rejected
 	}
-	return origBadness(t, rs, c) - db - charsetPrior[c.cs] + seqBonus(seqs)
+	if c.orig < 0 {
+		c.orig = origBadness(t, rs, c)
+	}
+	return c.orig - db - charsetPrior[c.cs] + seqBonus(seqs)
 }
 
 // scoreBound is an upper bound on scoreCluster for a cluster whose decoded
 // runes hold no pair a further layer could repair (hasStrongPair is false):
 // the badness of the decoded window is at least the rarity of its runes.
+// Like scoreCluster, it keeps the badness of the window as it is in c.orig.
 func scoreBound(rs []rune, c *cluster, seqs []seq) int {
 	t := propsTable()
 	db := 0
 	for _, q := range seqs {
 		db += propOf(t, q.out).rarity()
 	}
-	return origBadness(t, rs, c) - db - charsetPrior[c.cs] + seqBonus(seqs)
+	if c.orig < 0 {
+		c.orig = origBadness(t, rs, c)
+	}
+	return c.orig - db - charsetPrior[c.cs] + seqBonus(seqs)
 }
 
 // origBadness rates the window of c in rs as it is.

@@ -1,6 +1,8 @@
 package textfix
 
 import (
+	"math/bits"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -130,7 +132,12 @@ func FixWith(s string, o Options) (string, []string) {
 			settle(s, scan(s, o))
 		}
 	}
-	var rep repairer // buffers for the mojibake repair, reused across lines, layers and rounds
+	var rep *repairer // buffers for the mojibake repair, reused across lines, layers and rounds
+	defer func() {
+		if rep != nil {
+			rep.release()
+		}
+	}()
 	start, startApplied := s, applied
 	for round := 0; ; round++ {
 		if round == maxRounds {
@@ -153,10 +160,13 @@ func FixWith(s string, o Options) (string, []string) {
 			step(stepMojibake, func(s string) string {
 				var vouched uint8
 				var used uint16
+				if rep == nil {
+					rep = newRepairer()
+				}
 				out := s
 				for layer := 0; ; layer++ {
 					var u uint16
-					if out, u = fixMojibakeLayer(out, &vouched, &rep); u == 0 {
+					if out, u = fixMojibakeLayer(out, &vouched, rep); u == 0 {
 						break
 					}
 					if layer == maxLayers {
@@ -205,7 +215,10 @@ func FixWith(s string, o Options) (string, []string) {
 			break
 		}
 	}
-	var codes []string
+	if applied == 0 {
+		return s, nil
+	}
+	codes := make([]string, 0, bits.OnesCount32(applied))
 	for c := 0; c < numCodes; c++ {
 		if applied&(1<<c) != 0 {
 			codes = append(codes, codeName(c))

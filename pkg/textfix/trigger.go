@@ -136,7 +136,7 @@ func runeLevel(rs []rune, p int, m uint8, cut bool) int {
 			}
 		}
 		one := [1]seq{q}
-		c := cluster{cs: k, start: q.start, end: q.end, s1: 1, lossy: q.lossy, question: q.question, clean: !q.lossy && !q.space}
+		c := cluster{cs: k, start: q.start, end: q.end, s1: 1, lossy: q.lossy, question: q.question, clean: !q.lossy && !q.space, orig: -1}
 		lossy := c.lossy && !c.question
 		// A lone sequence decodes to one rune: there is no further layer
 		// to look through, so no repairer is needed, and a bound on the
