@@ -240,7 +240,7 @@ func isOneLetterWord(r rune) bool {
 	return false
 }
 
-func isLetter(c class) bool { return c == clsUpper || c == clsLower || c == clsLetter }
+func isLetter(c class) bool { return c-clsUpper <= clsLetter-clsUpper } // the three letter classes are consecutive
 
 func isLetterRune(r rune) bool {
 	c, _ := props(r)
