@@ -40,6 +40,7 @@ type Config struct {
 	DialTimeout       time.Duration
 	WriteTimeout      time.Duration
 	MaxMessageBytes   int
+	FetchMaxBytes     int
 }
 
 // RegisterFlags registers the kafka.* flags.
@@ -54,6 +55,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DialTimeout, "kafka.dial-timeout", 10*time.Second, "timeout to connect to a broker")
 	fs.DurationVar(&c.WriteTimeout, "kafka.write-timeout", 30*time.Second, "timeout of one produce request")
 	fs.IntVar(&c.MaxMessageBytes, "kafka.max-message-bytes", 8<<20, "largest message this service produces or fetches, in bytes")
+	fs.IntVar(&c.FetchMaxBytes, "kafka.fetch-max-bytes", 1<<20, "most bytes one fetch asks of a partition, which bounds a consumer's memory per partition; a larger message is still fetched, whole")
 }
 
 // Validate checks the configuration.
@@ -69,6 +71,7 @@ func (c *Config) Validate() error {
 		flagenv.Positive("kafka.dial-timeout", c.DialTimeout),
 		flagenv.Positive("kafka.write-timeout", c.WriteTimeout),
 		flagenv.Check{OK: c.MaxMessageBytes >= 1024, Msg: fmt.Sprintf("--kafka.max-message-bytes must be at least 1024, got %d", c.MaxMessageBytes)},
+		flagenv.Check{OK: c.FetchMaxBytes == 0 || c.FetchMaxBytes >= 1024, Msg: fmt.Sprintf("--kafka.fetch-max-bytes must be at least 1024, got %d", c.FetchMaxBytes)},
 	)
 }
 

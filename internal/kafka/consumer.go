@@ -41,7 +41,7 @@ func NewConsumer(cfg *Config, group, topic string, log *zap.Logger) *Consumer {
 			Topic:                 topic,
 			Dialer:                &kgo.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout, DualStack: true},
 			MinBytes:              1,
-			MaxBytes:              cfg.MaxMessageBytes,
+			MaxBytes:              cfg.fetchMaxBytes(),
 			MaxWait:               250 * time.Millisecond,
 			CommitInterval:        0, // synchronous commits, only when asked
 			StartOffset:           kgo.FirstOffset,
@@ -53,6 +53,15 @@ func NewConsumer(cfg *Config, group, topic string, log *zap.Logger) *Consumer {
 			ErrorLogger:           kgo.LoggerFunc(func(f string, args ...any) { log.Warn(fmt.Sprintf(f, args...)) }),
 		}),
 	}
+}
+
+// fetchMaxBytes is --kafka.fetch-max-bytes; zero (a Config built in code)
+// means its default.
+func (c *Config) fetchMaxBytes() int {
+	if c.FetchMaxBytes == 0 {
+		return 1 << 20
+	}
+	return c.FetchMaxBytes
 }
 
 // Topic returns the topic consumed.

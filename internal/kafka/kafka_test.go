@@ -2,8 +2,10 @@ package kafka_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -653,5 +655,61 @@ func TestDeadLetterRoundTrip(t *testing.T) {
 	}
 	if string(m.Key) != "k" || string(m.Value) != "v" || hs["wirefeed-source"] != "spool" || hs["wirefeed-dlq-reason"] != "bad_record" || hs["wirefeed-dlq-topic"] != "src" {
 		t.Errorf("read back key %q value %q headers %v; want the original plus the dead-letter headers", m.Key, m.Value, hs)
+	}
+}
+
+// TestFetchLargerThanFetchMaxBytes consumes messages, compressed in batches
+// and alone, several times larger than --kafka.fetch-max-bytes: each is
+// fetched whole.
+func TestFetchLargerThanFetchMaxBytes(t *testing.T) {
+	t.Parallel()
+	cfg := kafkatest.Config(t, 1)
+	cfg.FetchMaxBytes = 64 << 10
+	topic := newTopic(t, &cfg)
+	ctx := testCtx(t)
+	w := kafka.NewWriter(&cfg, topic, zaptest.NewLogger(t))
+	defer w.Close()
+	var want []string
+	var msgs []kafka.Message
+	for i := range 6 {
+		// Incompressible enough to stay larger than the fetch size.
+		v := make([]byte, 200<<10)
+		for j := range v {
+			v[j] = byte((j*7919 + i*104729) >> 3 % 251)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 1))
+		for j := range len(v) / 2 {
+			v[j] = byte(rng.Uint32())
+		}
+		want = append(want, fmt.Sprintf("%d:%x", i, sha256.Sum256(v)))
+		msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprint(i)), Value: v})
+	}
+	if err := w.Write(ctx, nil, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	c := newConsumer(t, &cfg, kafkatest.Name(t, "group"), topic)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var col collector
+	done := make(chan error, 1)
+	go func() {
+		done <- c.RunBatches(runCtx, kafka.BatchOptions{MaxMessages: 10, Linger: 20 * time.Millisecond, Drain: 5 * time.Second},
+			func(_ context.Context, batch []kafka.Message) error { col.add(batch); return nil })
+	}()
+	var got []string
+	for ctx.Err() == nil && len(got) < len(want) {
+		time.Sleep(50 * time.Millisecond)
+		_, ms := col.snapshot()
+		got = got[:0]
+		for _, m := range ms {
+			got = append(got, fmt.Sprintf("%s:%x", m.Key, sha256.Sum256(m.Value)))
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("read back %d messages %v, want %v", len(got), got, want)
 	}
 }
