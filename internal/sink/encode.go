@@ -2,99 +2,53 @@ package sink
 
 import (
 	"bufio"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 
 	"github.com/wirefeed/wirefeed/pkg/record"
 )
 
-// encoder turns the records of one object into its bytes, streamed to the
-// writer given: nothing holds a whole object in memory. The output depends
-// only on the records, the format and the compression, so that writing the
-// same batch again after a crash produces the same object.
+// encoder turns the records of one Parquet object into its bytes, streamed
+// to the writer given. The output depends only on the records and the
+// compression, so that writing the same batch again after a crash produces
+// the same object. (NDJSON objects are compressed as their records arrive:
+// chunks.go.)
 type encoder struct {
-	format      string
 	compression string
-	gz          *gzip.Writer
-	zs          *zstd.Encoder
 	buf         *bufio.Writer
 }
 
 func newEncoder(format, compression string) (*encoder, error) {
-	e := &encoder{format: format, compression: compression, buf: bufio.NewWriterSize(nil, 256<<10)}
-	if format == FormatNDJSON {
-		switch compression {
-		case "gzip":
-			e.gz = gzip.NewWriter(nil)
-		case "zstd":
-			zs, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
-			if err != nil {
-				return nil, fmt.Errorf("zstd encoder: %w", err)
-			}
-			e.zs = zs
-		}
+	if format != FormatParquet {
+		return nil, fmt.Errorf("encoder: format %q is written in chunks", format)
 	}
-	return e, nil
+	return &encoder{compression: compression, buf: bufio.NewWriterSize(nil, 256<<10)}, nil
 }
 
 // contentType is the Content-Type of the objects.
-func (e *encoder) contentType() string {
+func contentType(format, compression string) string {
 	switch {
-	case e.format == FormatParquet:
+	case format == FormatParquet:
 		return "application/vnd.apache.parquet"
-	case e.compression == "gzip":
+	case compression == "gzip":
 		return "application/gzip"
-	case e.compression == "zstd":
+	case compression == "zstd":
 		return "application/zstd"
 	}
 	return "application/x-ndjson"
 }
 
-// encode writes lines to w.
+// encode writes lines to w as one Parquet object.
 func (e *encoder) encode(w io.Writer, lines []line) error {
 	e.buf.Reset(w)
-	var err error
-	if e.format == FormatParquet {
-		err = e.parquet(e.buf, lines)
-	} else {
-		err = e.ndjson(e.buf, lines)
-	}
-	if err != nil {
+	if err := e.parquet(e.buf, lines); err != nil {
 		return err
 	}
 	return e.buf.Flush()
-}
-
-func (e *encoder) ndjson(w io.Writer, lines []line) error {
-	var out io.Writer = w
-	var closer io.Closer
-	switch {
-	case e.gz != nil:
-		e.gz.Reset(w)
-		out, closer = e.gz, e.gz
-	case e.zs != nil:
-		e.zs.Reset(w)
-		out, closer = e.zs, e.zs
-	}
-	nl := []byte{'\n'}
-	for _, l := range lines {
-		if _, err := out.Write(l.json); err != nil {
-			return err
-		}
-		if _, err := out.Write(nl); err != nil {
-			return err
-		}
-	}
-	if closer != nil {
-		return closer.Close()
-	}
-	return nil
 }
 
 func (e *encoder) codec() compress.Codec {

@@ -170,24 +170,38 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 	return g.Wait()
 }
 
-// line is one record of a batch, encoded, with where it goes.
+// line is one record of a Parquet object, kept as JSON until the object is
+// written.
 type line struct {
-	json      []byte
-	offset    int64
-	date      string
-	source    string
-	published time.Time
-	ingested  time.Time
+	json []byte
 }
 
-// batch holds the records of one partition not yet written.
+// batch holds the records of one partition not yet written, by object.
 type batch struct {
 	partition int
 	first     int64 // offset of the first message
 	last      int64 // offset of the last message
-	lines     []line
-	bytes     int
+	records   int
+	bytes     int // of record JSON
 	started   time.Time
+	objects   map[string]*object // by folder of the key template
+	ingested  []time.Time        // of each record, for the latency histogram
+}
+
+// object is one data object of a batch: its records (NDJSON: compressed
+// chunks, and the lines not yet in one; Parquet: the lines) and what its
+// manifest entry says of them.
+type object struct {
+	key    string // the folder until cut names the object
+	date   string
+	chunks []*chunk
+	stage  []byte
+	lines  []line
+
+	records                    int
+	firstOffset, lastOffset    int64
+	minPublished, maxPublished time.Time
+	maxIngested                time.Time
 }
 
 // partition is the sink's view of one partition of the records topic.
@@ -219,7 +233,8 @@ type sinker struct {
 	tmpl  template
 	ext   string
 	topic string
-	encs  chan *encoder // one per object written at once
+	encs  chan *encoder // Parquet: one per object written at once
+	zip   *compressor   // NDJSON: compresses objects' chunks as records arrive
 	store *store
 	dlq   *kafka.Writer
 	m     *metrics
@@ -235,7 +250,10 @@ type sinker struct {
 }
 
 func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metrics, log *zap.Logger) (*sinker, error) {
-	encs := make(chan *encoder, cfg.parallelObjects())
+	var encs chan *encoder
+	if cfg.format() == FormatParquet {
+		encs = make(chan *encoder, cfg.parallelObjects())
+	}
 	for range cap(encs) {
 		enc, err := newEncoder(cfg.format(), cfg.Compression)
 		if err != nil {
@@ -271,6 +289,8 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) (err error) {
 	defer stopFetch()
 	go func() { fetchErr <- c.Fetch(fetchCtx, in) }()
 
+	s.zip = newCompressor(s.cfg.Compression)
+	defer s.zip.close() // after the writer is done (deferred below, so run first)
 	s.jobs = make(chan flushJob, 1)
 	s.failed = make(chan struct{})
 	writerDone := make(chan struct{})
@@ -335,6 +355,9 @@ type flushJob struct {
 // flush hands a partition's batch to the writer; it waits while the writer
 // has a batch queued already (back-pressure).
 func (s *sinker) flush(p *partition, reason string) error {
+	for _, o := range p.batch.objects {
+		s.seal(o)
+	}
 	j := flushJob{p: p, b: p.batch, pending: p.pending, reason: reason}
 	p.batch, p.pending = nil, nil
 	s.held -= j.b.bytes
@@ -449,7 +472,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 		if msg.Offset == p.pending.Last {
 			reason = "recovery"
 		}
-	case len(p.batch.lines) >= s.cfg.MaxRecords:
+	case p.batch.records >= s.cfg.MaxRecords:
 		reason = "records"
 	case p.batch.bytes >= s.cfg.MaxBytes:
 		reason = "bytes"
@@ -545,7 +568,7 @@ func (s *sinker) begin(ctx context.Context, p *partition, msg kafka.Message) err
 			zap.Int64("next_offset", p.state.NextOffset), zap.Int64("offset", msg.Offset))
 		s.m.gaps.Add(float64(msg.Offset - p.state.NextOffset))
 	}
-	p.batch = &batch{partition: p.id, first: msg.Offset, last: msg.Offset, started: time.Now()}
+	p.batch = &batch{partition: p.id, first: msg.Offset, last: msg.Offset, started: time.Now(), objects: map[string]*object{}}
 	return nil
 }
 
@@ -588,12 +611,49 @@ func (s *sinker) add(ctx context.Context, b *batch, msg kafka.Message) error {
 	if day.IsZero() {
 		day = a.NormalizedAt
 	}
-	b.lines = append(b.lines, line{json: msg.Value, offset: msg.Offset, date: day.UTC().Format(time.DateOnly),
-		source: safeSegment(a.Source), published: a.PublishedAt, ingested: a.IngestedAt})
+	date, source := day.UTC().Format(time.DateOnly), safeSegment(a.Source)
+	dir := s.tmpl.dir(s.cfg.Prefix, date, source, s.topic, b.partition)
+	o := b.objects[dir]
+	if o == nil {
+		o = &object{key: dir, date: date, firstOffset: msg.Offset}
+		b.objects[dir] = o
+	}
+	o.records++
+	o.lastOffset = msg.Offset
+	if !a.PublishedAt.IsZero() {
+		pub := a.PublishedAt.UTC()
+		if o.minPublished.IsZero() || pub.Before(o.minPublished) {
+			o.minPublished = pub
+		}
+		if pub.After(o.maxPublished) {
+			o.maxPublished = pub
+		}
+	}
+	if a.IngestedAt.After(o.maxIngested) {
+		o.maxIngested = a.IngestedAt.UTC()
+	}
+	if s.cfg.format() == FormatParquet {
+		o.lines = append(o.lines, line{json: msg.Value})
+	} else {
+		o.stage = append(append(o.stage, msg.Value...), '\n')
+		if len(o.stage) >= chunkBytes {
+			s.seal(o)
+		}
+	}
+	b.records++
+	b.ingested = append(b.ingested, a.IngestedAt)
 	b.bytes += len(msg.Value) + 1
 	s.held += len(msg.Value) + 1
 	s.m.buffered.Set(float64(s.total.Add(int64(len(msg.Value) + 1))))
 	return nil
+}
+
+// seal hands an object's lines not yet in a chunk to the compressor.
+func (s *sinker) seal(o *object) {
+	if len(o.stage) > 0 {
+		o.chunks = append(o.chunks, s.zip.submit(o.stage))
+		o.stage = nil
+	}
 }
 
 // head is the part of a record the sink reads: what Article.Validate
@@ -649,42 +709,37 @@ func decodeHead(b []byte) (*record.Article, error) {
 	return a, nil
 }
 
-// object is one data object of a batch.
-type object struct {
-	key   string
-	date  string
-	lines []line
+// cut names a batch's objects after the batch, in key order: the same
+// records always give the same objects and keys.
+func (s *sinker) cut(b *batch, first, last int64) []*object {
+	name := batchName(s.topic, b.partition, first, last) + s.ext
+	out := make([]*object, 0, len(b.objects))
+	for dir, o := range b.objects {
+		o.key = dir + name
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	return out
 }
 
-// cut groups a batch's records into objects, one per folder of the key
-// template, named after the batch: the same records always give the same
-// objects and keys.
-func (s *sinker) cut(b *batch, first, last int64) []object {
-	name := batchName(s.topic, b.partition, first, last) + s.ext
-	byKey := map[string]*object{}
-	dirs := map[[2]string]string{}
-	var keys []string
-	for _, l := range b.lines {
-		dir, ok := dirs[[2]string{l.date, l.source}]
-		if !ok {
-			dir = s.tmpl.dir(s.cfg.Prefix, l.date, l.source, s.topic, b.partition)
-			dirs[[2]string{l.date, l.source}] = dir
-		}
-		key := dir + name
-		o := byKey[key]
-		if o == nil {
-			o = &object{key: key, date: l.date}
-			byKey[key] = o
-			keys = append(keys, key)
-		}
-		o.lines = append(o.lines, l)
+// encode writes an object's bytes to w: its chunks in order (NDJSON), or
+// its lines through enc (Parquet).
+func (s *sinker) encode(w io.Writer, o *object) error {
+	if s.cfg.format() == FormatParquet {
+		enc := <-s.encs
+		defer func() { s.encs <- enc }()
+		return enc.encode(w, o.lines)
 	}
-	sort.Strings(keys)
-	out := make([]object, len(keys))
-	for i, k := range keys {
-		out[i] = *byKey[k]
+	for _, c := range o.chunks {
+		out, err := c.wait()
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
 // write writes a batch with the protocol of docs/sink.md, then commits it.
@@ -738,18 +793,16 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 	recovering := pending != nil
 	sizes := make([]int64, len(objs))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(len(s.encs))
+	g.SetLimit(s.cfg.parallelObjects())
 	var hookErr error
 	for i, o := range objs {
 		if hookErr = s.hook("object", o.key); hookErr != nil {
 			break
 		}
 		g.Go(func() error {
-			enc := <-s.encs
-			defer func() { s.encs <- enc }()
 			start := time.Now()
-			size, existed, err := s.store.writeObject(gctx, o.key, enc.contentType(), recovering, s.metadata(o),
-				func(w io.Writer) error { return enc.encode(w, o.lines) })
+			size, existed, err := s.store.writeObject(gctx, o.key, contentType(s.cfg.format(), s.cfg.Compression), recovering, s.metadata(o),
+				func(w io.Writer) error { return s.encode(w, o) })
 			if err != nil {
 				return err
 			}
@@ -810,9 +863,9 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 	next := p.state
 	next.NextOffset = last + 1
 	next.Pending = nil
-	for _, l := range b.lines {
-		if l.ingested.After(next.MaxIngestedAt) {
-			next.MaxIngestedAt = l.ingested.UTC()
+	for _, o := range objs {
+		if o.maxIngested.After(next.MaxIngestedAt) {
+			next.MaxIngestedAt = o.maxIngested
 		}
 	}
 	if err := s.hook("state.done", p.key); err != nil {
@@ -830,15 +883,15 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 		return err
 	}
 	now := time.Now()
-	for _, l := range b.lines {
-		if !l.ingested.IsZero() {
-			s.m.latency.Observe(now.Sub(l.ingested).Seconds())
+	for _, t := range b.ingested {
+		if !t.IsZero() {
+			s.m.latency.Observe(now.Sub(t).Seconds())
 		}
 	}
-	s.m.records.WithLabelValues("archived").Add(float64(len(b.lines)))
+	s.m.records.WithLabelValues("archived").Add(float64(b.records))
 	s.m.flushes.WithLabelValues(reason).Inc()
 	s.log.Debug("batch flushed", zap.Int("partition", p.id), zap.Int64("first_offset", first),
-		zap.Int64("last_offset", last), zap.Int("records", len(b.lines)), zap.Int("objects", len(objs)), zap.String("reason", reason))
+		zap.Int64("last_offset", last), zap.Int("records", b.records), zap.Int("objects", len(objs)), zap.String("reason", reason))
 	return nil
 }
 
@@ -861,30 +914,15 @@ func (s *sinker) saveState(ctx context.Context, p *partition, st State) error {
 	return nil
 }
 
-func (s *sinker) metadata(o object) map[string]string {
-	return map[string]string{"records": fmt.Sprint(len(o.lines)), "schema-version": fmt.Sprint(record.SchemaVersion)}
+func (s *sinker) metadata(o *object) map[string]string {
+	return map[string]string{"records": fmt.Sprint(o.records), "schema-version": fmt.Sprint(record.SchemaVersion)}
 }
 
 // describe is an object's manifest entry.
-func (s *sinker) describe(o object, size int64) ManifestObject {
-	mo := ManifestObject{Key: o.key, Format: s.cfg.format(), Compression: s.cfg.Compression, Records: len(o.lines), Bytes: size,
-		FirstOffset: o.lines[0].offset, LastOffset: o.lines[0].offset}
-	for _, l := range o.lines {
-		mo.FirstOffset, mo.LastOffset = min(mo.FirstOffset, l.offset), max(mo.LastOffset, l.offset)
-		if !l.published.IsZero() {
-			pub := l.published.UTC()
-			if mo.MinPublishedAt.IsZero() || pub.Before(mo.MinPublishedAt) {
-				mo.MinPublishedAt = pub
-			}
-			if pub.After(mo.MaxPublishedAt) {
-				mo.MaxPublishedAt = pub
-			}
-		}
-		if l.ingested.After(mo.MaxIngestedAt) {
-			mo.MaxIngestedAt = l.ingested.UTC()
-		}
-	}
-	return mo
+func (s *sinker) describe(o *object, size int64) ManifestObject {
+	return ManifestObject{Key: o.key, Format: s.cfg.format(), Compression: s.cfg.Compression, Records: o.records, Bytes: size,
+		FirstOffset: o.firstOffset, LastOffset: o.lastOffset, MinPublishedAt: o.minPublished, MaxPublishedAt: o.maxPublished,
+		MaxIngestedAt: o.maxIngested}
 }
 
 // redact drops the query of a bucket URL for logs and errors.

@@ -1,6 +1,7 @@
 package sink_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +21,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"gocloud.dev/blob"
 
 	"github.com/wirefeed/wirefeed/internal/blobtest"
 	"github.com/wirefeed/wirefeed/internal/kafka"
@@ -786,6 +788,85 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate: got %v, want nil", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("Validate: got %v, want an error naming %s", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestRunObjectsOfManyChunks archives batches whose objects are many
+// compressed chunks long, in every compression, and reads them back whole
+// and in offset order, with no problem in the archive; a second sink
+// archiving the same records into another prefix writes the very same
+// bytes.
+func TestRunObjectsOfManyChunks(t *testing.T) {
+	t.Parallel()
+	for _, comp := range []string{"gzip", "zstd", "none"} {
+		t.Run(comp, func(t *testing.T) {
+			t.Parallel()
+			cfg, dir := sinkConfig(t, 1)
+			cfg.Compression = comp
+			// One batch, cut by count: the same cut for both sinks.
+			cfg.MaxRecords, cfg.MaxAge = 400, time.Minute
+			var msgs []kafka.Message
+			for i := range 400 {
+				a := article("alpha", i, day1)
+				a.Body = append(a.Body, strings.Repeat(fmt.Sprintf("Paragraph of story %d, long. ", i), 100))
+				a.ContentHash = record.Hash(a.Title, a.Body, nil)
+				msgs = append(msgs, message(t, a))
+			}
+			produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
+			ctx := context.Background()
+			b, err := blob.OpenBucket(ctx, fileURL(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			bodies := map[string]map[string][]byte{}
+			for _, prefix := range []string{"first", "second"} {
+				c := cfg
+				c.Prefix = prefix
+				c.Group = kafkatest.Name(t, "sink-"+prefix)
+				_, stop := runSink(t, c, nil)
+				var a *sink.Archive
+				waitFor(t, "every record archived under "+prefix, func() (bool, string) {
+					var err error
+					if a, err = sink.ReadArchive(ctx, b, prefix); err != nil {
+						return false, err.Error()
+					}
+					n := 0
+					for _, o := range a.Objects {
+						n += len(o.Records)
+					}
+					return n == len(msgs) && len(a.Problems()) == 0, fmt.Sprintf("%d of %d records, problems %v", n, len(msgs), a.Problems())
+				})
+				if err := stop(); err != nil {
+					t.Fatal(err)
+				}
+				bodies[prefix] = map[string][]byte{}
+				var ids []string
+				for _, o := range a.Objects {
+					body, err := b.ReadAll(ctx, o.Key)
+					if err != nil {
+						t.Fatal(err)
+					}
+					bodies[prefix][strings.TrimPrefix(o.Key, prefix)] = body
+					for _, r := range o.Records {
+						ids = append(ids, r.ID)
+					}
+				}
+				for i, m := range msgs {
+					if i >= len(ids) || ids[i] != string(m.Key) {
+						t.Fatalf("%s: archived record %d is not the %d-th produced: records out of order or missing", prefix, i, i)
+					}
+				}
+			}
+			if len(bodies["first"]) == 0 || len(bodies["first"]) != len(bodies["second"]) {
+				t.Fatalf("objects: %d and %d", len(bodies["first"]), len(bodies["second"]))
+			}
+			for k, body := range bodies["first"] {
+				if !bytes.Equal(body, bodies["second"][k]) {
+					t.Errorf("object %s differs between two sinks archiving the same records", k)
+				}
 			}
 		})
 	}
