@@ -48,6 +48,7 @@ func main() {
 	var cfg sink.Config
 	os.Exit(service.Main("sink", synopsis, os.Args[1:], &cfg, &cfg.Telemetry,
 		func(ctx context.Context, log *zap.Logger, reg *prometheus.Registry) error {
+			cfg.ApplyMemoryLimit(log)
 			return sink.Run(ctx, cfg, log, reg)
 		}))
 }
