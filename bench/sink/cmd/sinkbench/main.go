@@ -46,6 +46,7 @@ type options struct {
 	phase   time.Duration
 	out     string
 	machine string
+	only    string
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.DurationVar(&o.phase, "phase", 15*time.Second, "length of the steady and of the burst phase")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown file whose sink section is rewritten")
 	flag.StringVar(&o.machine, "machine", "", "description of the machine, for the report")
+	flag.StringVar(&o.only, "only", "", "run only the throughput or the memory part, print its lines and rewrite nothing (for experiments)")
 	clean := flag.String("remove", "", "only remove every object under this prefix of the bucket (an earlier run's), then exit")
 	flag.Parse()
 	if *clean != "" {
@@ -77,6 +79,9 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Print(report)
+	if o.only != "" {
+		return
+	}
 	if err := rewriteSection(o.out, report); err != nil {
 		fmt.Fprintf(os.Stderr, "sinkbench: %v\n", err)
 		os.Exit(1)
@@ -316,6 +321,9 @@ func run(o options) (string, error) {
 	}
 	var results []throughput
 	for _, comp := range []string{"none", "zstd", "gzip"} {
+		if o.only == "memory" {
+			break
+		}
 		prefix := base + "/" + comp
 		group := topic + "." + comp
 		// A short age: the backlog is cut by count; only the last partial
@@ -364,6 +372,9 @@ func run(o options) (string, error) {
 		name string
 		rate int
 	}{{"steady input", o.rate}, {"10x burst", 10 * o.rate}} {
+		if o.only == "throughput" {
+			break
+		}
 		mt := fmt.Sprintf("%s.mem%d", topic, i)
 		if err := kafka.EnsureTopics(ctx, &kc, kafka.TopicSpec{Name: mt}, kafka.TopicSpec{Name: mt + ".dlq"}); err != nil {
 			return "", err
