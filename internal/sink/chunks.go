@@ -18,7 +18,12 @@ import (
 // every gzip and zstd reader reads as one stream. The cut between chunks
 // depends only on the records, so a batch written again after a crash gives
 // the same bytes.
-const chunkBytes = 128 << 10
+const chunkBytes = 64 << 10
+
+// zstdWindow is the window of a chunk's zstd frame: a chunk is little more
+// than chunkBytes, and the library's default window (8 MiB) would cost each
+// worker's encoder as much memory again.
+const zstdWindow = 256 << 10
 
 // A chunk is a run of an object's NDJSON lines, compressed by the
 // compressor's workers. out is set and raw released before done is closed.
@@ -97,7 +102,7 @@ func (c *compressor) work() {
 		case "zstd":
 			if zs == nil {
 				var err error
-				if zs, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault)); err != nil {
+				if zs, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithWindowSize(zstdWindow)); err != nil {
 					ch.err = fmt.Errorf("zstd encoder: %w", err)
 					break
 				}

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -235,6 +236,7 @@ type sinker struct {
 	topic string
 	encs  chan *encoder // Parquet: one per object written at once
 	zip   *compressor   // NDJSON: compresses objects' chunks as records arrive
+	dirs  map[dirKey]string
 	store *store
 	dlq   *kafka.Writer
 	m     *metrics
@@ -263,7 +265,7 @@ func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metri
 	}
 	st.hook = cfg.storeHook
 	return &sinker{cfg: cfg, tmpl: tmpl, ext: extension(cfg.format(), cfg.Compression), topic: cfg.RecordsTopic,
-		encs: encs, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}}, nil
+		encs: encs, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}, dirs: map[dirKey]string{}}, nil
 }
 
 // run fetches and batches until ctx is done; a writer goroutine writes the
@@ -288,6 +290,8 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) (err error) {
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	defer stopFetch()
 	go func() { fetchErr <- c.Fetch(fetchCtx, in) }()
+	decoded := make(chan *fetched, 64)
+	go decodeAll(fetchCtx, in, decoded)
 
 	s.zip = newCompressor(s.cfg.Compression)
 	defer s.zip.close() // after the writer is done (deferred below, so run first)
@@ -309,8 +313,9 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) (err error) {
 	defer tick.Stop()
 	for {
 		select {
-		case msg := <-in:
-			if err := s.take(work, c, msg); err != nil {
+		case d := <-decoded:
+			<-d.done
+			if err := s.take(work, c, d); err != nil {
 				return err
 			}
 		case now := <-tick.C:
@@ -418,7 +423,8 @@ func (s *sinker) partitions() []*partition {
 }
 
 // take handles one fetched message.
-func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message) error {
+func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error {
+	msg := d.msg
 	p := s.parts[msg.Partition]
 	if p == nil || msg.Offset != p.expect {
 		reason := "assigned"
@@ -463,7 +469,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, msg kafka.Message)
 			return err
 		}
 	}
-	if err := s.add(ctx, p.batch, msg); err != nil {
+	if err := s.add(ctx, p.batch, d); err != nil {
 		return err
 	}
 	reason := ""
@@ -592,12 +598,9 @@ func (s *sinker) abandon(ctx context.Context, p *partition) error {
 
 // add puts a record into the batch. A record that is not a valid Article is
 // dead-lettered, and its offset still advances with the batch.
-func (s *sinker) add(ctx context.Context, b *batch, msg kafka.Message) error {
+func (s *sinker) add(ctx context.Context, b *batch, d *fetched) error {
+	msg, a, derr := d.msg, d.head, d.err
 	b.last = msg.Offset
-	a, derr := decodeHead(msg.Value)
-	if derr == nil {
-		derr = a.Validate()
-	}
 	if derr != nil {
 		s.log.Warn("record dead-lettered", zap.Int("partition", msg.Partition), zap.Int64("offset", msg.Offset), zap.Error(derr))
 		dl := kafka.DeadLetter(msg, stage, "bad_record", derr, time.Now())
@@ -612,7 +615,7 @@ func (s *sinker) add(ctx context.Context, b *batch, msg kafka.Message) error {
 		day = a.NormalizedAt
 	}
 	date, source := day.UTC().Format(time.DateOnly), safeSegment(a.Source)
-	dir := s.tmpl.dir(s.cfg.Prefix, date, source, s.topic, b.partition)
+	dir := s.dir(date, source, b.partition)
 	o := b.objects[dir]
 	if o == nil {
 		o = &object{key: dir, date: date, firstOffset: msg.Offset}
@@ -648,11 +651,82 @@ func (s *sinker) add(ctx context.Context, b *batch, msg kafka.Message) error {
 	return nil
 }
 
+// dir is the key template's folder for a record, remembered: the template
+// is a regular expression replacement, and a sink sees few folders.
+func (s *sinker) dir(date, source string, partition int) string {
+	k := dirKey{date, source, partition}
+	if d, ok := s.dirs[k]; ok {
+		return d
+	}
+	if len(s.dirs) >= 4096 {
+		clear(s.dirs) // a long replay over many dates: start again
+	}
+	d := s.tmpl.dir(s.cfg.Prefix, date, source, s.topic, partition)
+	s.dirs[k] = d
+	return d
+}
+
+type dirKey struct {
+	date, source string
+	partition    int
+}
+
 // seal hands an object's lines not yet in a chunk to the compressor.
 func (s *sinker) seal(o *object) {
 	if len(o.stage) > 0 {
 		o.chunks = append(o.chunks, s.zip.submit(o.stage))
 		o.stage = nil
+	}
+}
+
+// fetched is a fetched message and its head, decoded and validated ahead
+// of the run loop; done is closed once head or err is set.
+type fetched struct {
+	msg  kafka.Message
+	head *record.Article
+	err  error
+	done chan struct{}
+}
+
+// decodeAll decodes and validates the heads of the messages from in on one
+// goroutine per CPU, and passes them on to out in the order fetched: JSON
+// decoding is most of the sink's own work, and the run loop would do it on
+// one core. It stops with ctx.
+func decodeAll(ctx context.Context, in <-chan kafka.Message, out chan<- *fetched) {
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan *fetched, workers)
+	defer close(jobs)
+	for range workers {
+		go func() {
+			for d := range jobs {
+				d.head, d.err = decodeHead(d.msg.Value)
+				if d.err == nil {
+					d.err = d.head.Validate()
+				}
+				close(d.done)
+			}
+		}()
+	}
+	for {
+		var msg kafka.Message
+		select {
+		case msg = <-in:
+		case <-ctx.Done():
+			return
+		}
+		d := &fetched{msg: msg, done: make(chan struct{})}
+		// Handed to a worker first, then queued in order: at most
+		// cap(out) + 2 x workers messages are decoded or being decoded.
+		select {
+		case jobs <- d:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case out <- d:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
