@@ -92,3 +92,41 @@ func TestMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeHead checks the fast decoder of record heads on well-formed and
+// malformed JSON: malformed records must be refused, not half-read.
+func TestDecodeHead(t *testing.T) {
+	const good = `{"schema_version":1,"id":"a:1","source":"a","format":"textdump","title":"T","body":["p"],"content_hash":"sha256:00","published_at":"2024-02-01T08:00:00Z","ingested_at":"2024-02-01T08:00:01Z","normalized_at":"2024-02-01T08:00:02Z","extra":{"nested":[1,2,{"x":null}]}}`
+	for _, tc := range []struct {
+		name string
+		in   string
+		ok   bool
+	}{
+		{"well-formed", good, true},
+		{"empty body", strings.Replace(good, `["p"]`, `[]`, 1), true},
+		{"truncated", good[:len(good)-5], false},
+		{"trailing garbage", good + "x", false},
+		{"two documents", good + good, false},
+		{"body not an array", strings.Replace(good, `["p"]`, `"p"`, 1), false},
+		{"bad time", strings.Replace(good, `2024-02-01T08:00:00Z`, `yesterday`, 1), false},
+		{"unterminated string in an unknown field", strings.Replace(good, `"x":null`, `"x":"abc`, 1), false},
+		{"other schema version", strings.Replace(good, `"schema_version":1`, `"schema_version":2`, 1), false},
+		{"not JSON", "URL : http://wire.example/1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := decodeHead([]byte(tc.in))
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("decodeHead: %v", err)
+				}
+				if a.ID != "a:1" || a.Source != "a" || a.PublishedAt.IsZero() || a.NormalizedAt.IsZero() {
+					t.Errorf("decoded %+v", a)
+				}
+				return
+			}
+			if err == nil {
+				t.Errorf("decodeHead accepted %q", tc.in)
+			}
+		})
+	}
+}
