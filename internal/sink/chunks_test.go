@@ -76,10 +76,10 @@ func TestMemoryLimit(t *testing.T) {
 		want       int64
 		wantFrom   string
 	}{
-		{"automatic, gzip", Config{Compression: "gzip", MaxBuffered: 64 << 20}, "", 48 << 20, "automatic"},
-		{"automatic, zstd, default bound", Config{Compression: "zstd"}, "", 48 << 20, "automatic"},
-		{"automatic, uncompressed", Config{Compression: "none", MaxBuffered: 64 << 20}, "", 104 << 20, "automatic"},
-		{"automatic, parquet", Config{Format: FormatParquet, Compression: "zstd", MaxBuffered: 32 << 20}, "", 72 << 20, "automatic"},
+		{"automatic, gzip", Config{Compression: "gzip", MaxBuffered: 64 << 20}, "", 40 << 20, "automatic"},
+		{"automatic, zstd, default bound", Config{Compression: "zstd"}, "", 40 << 20, "automatic"},
+		{"automatic, uncompressed", Config{Compression: "none", MaxBuffered: 64 << 20}, "", 96 << 20, "automatic"},
+		{"automatic, parquet", Config{Format: FormatParquet, Compression: "zstd", MaxBuffered: 32 << 20}, "", 64 << 20, "automatic"},
 		{"GOMEMLIMIT wins over automatic", Config{Compression: "gzip"}, "200MiB", -1, "GOMEMLIMIT"},
 		{"flag wins over GOMEMLIMIT", Config{Compression: "gzip", MemoryLimit: 1 << 30}, "200MiB", 1 << 30, "--memory.limit"},
 		{"none", Config{Compression: "gzip", MemoryLimit: -1}, "", -1, "--memory.limit"},

@@ -97,7 +97,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ParallelObjects, "upload.parallel-objects", defaultParallelObjects, "objects of one batch (one per folder of the key template) written at once")
 	fs.DurationVar(&c.Drain, "shutdown.drain", 30*time.Second, "on SIGTERM, how long flushing the batches in hand may take")
 	fs.Int64Var(&c.MemoryLimit, "memory.limit", 0, "soft memory limit of the Go runtime in bytes: the garbage collector works harder near it, so that resident memory stays level whatever the input rate;\n"+
-		"0: GOMEMLIMIT if set, else 40 MiB plus what the batches may hold (--batch.max-buffered-bytes, an eighth of it when compressed); -1: none")
+		"0: GOMEMLIMIT if set, else 32 MiB plus what the batches may hold (--batch.max-buffered-bytes, an eighth of it when compressed); -1: none")
 	fs.DurationVar(&c.LagInterval, "lag.interval", 10*time.Second, "how often consumer lag is computed")
 }
 
@@ -157,7 +157,7 @@ func (c *Config) ApplyMemoryLimit(log *zap.Logger) {
 //
 // Batches hold NDJSON compressed, chunk by chunk, as records arrive: about
 // an eighth of their JSON or less (news records compress 10 to 12 times).
-// Uncompressed and Parquet batches hold their JSON. The 40 MiB are the rest
+// Uncompressed and Parquet batches hold their JSON. The 32 MiB are the rest
 // of a running sink: fetches (--kafka.fetch-max-bytes a partition), chunks
 // being compressed and uploads in flight, the clients' own state.
 func (c *Config) memoryLimit(gomemlimit string) (int64, string) {
@@ -176,7 +176,7 @@ func (c *Config) memoryLimit(gomemlimit string) (int64, string) {
 	if c.format() == FormatNDJSON && c.Compression != "none" {
 		batches /= 8
 	}
-	return 40<<20 + batches, "automatic"
+	return 32<<20 + batches, "automatic"
 }
 
 func validPrefix(p string) bool {
