@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	kgo "github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
@@ -20,10 +21,40 @@ type Header = kgo.Header
 // Consumer reads one topic as a member of a consumer group. It never commits
 // on its own: the caller commits what its downstream write has made safe.
 type Consumer struct {
-	r     *kgo.Reader
-	topic string
-	group string
-	log   *zap.Logger
+	r       *kgo.Reader
+	topic   string
+	group   string
+	log     *zap.Logger
+	onRetry func(op string)
+}
+
+// OnRetry makes the consumer call f before it retries a failed fetch (op
+// "fetch") or commit (op "commit"), for metrics. Call it before Fetch.
+func (c *Consumer) OnRetry(f func(op string)) { c.onRetry = f }
+
+// RetryCounters registers stage's counters of consumer retries,
+// wirefeed_STAGE_fetch_retries_total and wirefeed_STAGE_commit_retries_total,
+// and returns the function for OnRetry that counts them.
+func RetryCounters(reg prometheus.Registerer, stage string) func(op string) {
+	counters := map[string]prometheus.Counter{}
+	for op, what := range map[string]string{"fetch": "Fetches from", "commit": "Offset commits to"} {
+		counters[op] = prometheus.NewCounter(prometheus.CounterOpts{
+			Name: fmt.Sprintf("wirefeed_%s_%s_retries_total", stage, op),
+			Help: what + " Kafka that failed and were retried with backoff (a broker or the group coordinator restarting, a rebalance).",
+		})
+		reg.MustRegister(counters[op])
+	}
+	return func(op string) {
+		if c := counters[op]; c != nil {
+			c.Inc()
+		}
+	}
+}
+
+func (c *Consumer) retried(op string) {
+	if c.onRetry != nil {
+		c.onRetry(op)
+	}
 }
 
 // NewConsumer joins group on topic. A group with no committed offsets starts
@@ -88,6 +119,7 @@ func (c *Consumer) Fetch(ctx context.Context, out chan<- Message) error {
 				return fmt.Errorf("fetch from %s: %w", c.topic, err)
 			}
 			c.log.Warn("fetch failed; retrying", zap.Duration("backoff", backoff), zap.Error(err))
+			c.retried("fetch")
 			if !sleep(ctx, backoff) {
 				return nil
 			}
@@ -121,6 +153,7 @@ func (c *Consumer) Commit(ctx context.Context, msgs ...Message) error {
 			return fmt.Errorf("commit offsets of %s for group %s: %w", c.topic, c.group, err)
 		}
 		c.log.Warn("commit failed; retrying", zap.Duration("backoff", backoff), zap.Error(err))
+		c.retried("commit")
 		if !sleep(ctx, backoff) {
 			return fmt.Errorf("commit offsets of %s for group %s: %w", c.topic, c.group, err)
 		}

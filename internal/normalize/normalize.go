@@ -183,6 +183,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 	health := telemetry.NewHealth("kafka", "consumer-lag")
 	m := newMetrics(reg)
 	n := cfg.NewNormalizer()
+	consumerRetries := kafka.RetryCounters(reg, stage)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return telemetry.Serve(gctx, cfg.Telemetry.HTTPAddr, reg, health, log) })
 	g.Go(func() error {
@@ -202,6 +203,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 		defer dlq.Close()
 		c := kafka.NewConsumer(&cfg.Kafka, cfg.Group, cfg.RawTopic, log)
 		defer c.Close()
+		c.OnRetry(consumerRetries)
 		workers := cfg.Workers
 		if workers == 0 {
 			workers = runtime.GOMAXPROCS(0)

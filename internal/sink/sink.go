@@ -51,6 +51,7 @@ type metrics struct {
 	flushes  *prometheus.CounterVec
 	upload   prometheus.Histogram
 	retries  prometheus.Counter
+	produce  prometheus.Counter
 	buffered prometheus.Gauge
 	latency  prometheus.Histogram
 	loads    *prometheus.CounterVec
@@ -86,6 +87,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wirefeed_sink_upload_retries_total",
 			Help: "Store operations (objects, manifests, state) that failed and were retried.",
 		}),
+		produce: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wirefeed_sink_produce_retries_total",
+			Help: "Dead-letter produce requests that failed and were retried.",
+		}),
 		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "wirefeed_sink_buffered_bytes",
 			Help: "Bytes of record JSON held in batches, not yet written.",
@@ -112,7 +117,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Leftovers of killed writes removed, by reason (temp_file, multipart_upload, stale_key: an object of a pending batch that the current configuration names otherwise).",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.records, m.objects, m.bytes, m.flushes, m.upload, m.retries, m.buffered, m.latency,
+	reg.MustRegister(m.records, m.objects, m.bytes, m.flushes, m.upload, m.retries, m.produce, m.buffered, m.latency,
 		m.loads, m.fenced, m.gaps, m.orphans)
 	return m
 }
@@ -129,6 +134,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 	}
 	health := telemetry.NewHealth("kafka", "consumer-lag")
 	m := newMetrics(reg)
+	consumerRetries := kafka.RetryCounters(reg, stage)
 	bucket, err := openBucket(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("open bucket %s: %w", redact(cfg.Bucket), err)
@@ -155,6 +161,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 				return err
 			}
 			c := kafka.NewConsumer(&cfg.Kafka, cfg.Group, cfg.RecordsTopic, log)
+			c.OnRetry(consumerRetries)
 			err = s.run(gctx, c)
 			c.Close()
 			if !errors.Is(err, errFenced) || gctx.Err() != nil {
@@ -604,7 +611,7 @@ func (s *sinker) add(ctx context.Context, b *batch, d *fetched) error {
 	if derr != nil {
 		s.log.Warn("record dead-lettered", zap.Int("partition", msg.Partition), zap.Int64("offset", msg.Offset), zap.Error(derr))
 		dl := kafka.DeadLetter(msg, stage, "bad_record", derr, time.Now())
-		if err := s.dlq.Write(ctx, nil, dl); err != nil {
+		if err := s.dlq.Write(ctx, func(error) { s.m.produce.Inc() }, dl); err != nil {
 			return err
 		}
 		s.m.records.WithLabelValues("dead_letter").Inc()
