@@ -129,7 +129,13 @@ func FixWith(s string, o Options) (string, []string) {
 		s = f(s)
 		settled[k], done[k] = s, true
 		if s != in {
-			settle(s, scan(s, o))
+			// Step k has settled s already: scan need not look for
+			// what it repairs (for mojibake, the costliest part).
+			so := o
+			if k == stepMojibake {
+				so.Mojibake = false
+			}
+			settle(s, scan(s, so))
 		}
 	}
 	var rep *repairer // buffers for the mojibake repair, reused across lines, layers and rounds
