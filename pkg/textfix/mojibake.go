@@ -1,6 +1,7 @@
 package textfix
 
 import (
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -294,6 +295,7 @@ type repairer struct {
 	taken    []bool
 	chosen   []int
 	out      []rune
+	lines    [2]paddedLine // the line as windows see it (see lineCosts)
 	deeper   *repairer
 }
 
@@ -312,7 +314,7 @@ func newRepairer() *repairer { return repairers.Get().(*repairer) }
 // release returns r to the pool, unless its buffers have grown too big.
 func (r *repairer) release() {
 	for d := r; d != nil; d = d.deeper {
-		if cap(d.line) > maxPooled || cap(d.cand) > maxPooled || cap(d.out) > maxPooled {
+		if cap(d.line) > maxPooled || cap(d.cand) > maxPooled || cap(d.out) > maxPooled || cap(d.lines[0].pad) > maxPooled {
 			return
 		}
 	}
@@ -359,14 +361,12 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 	r.reserve(len(rs))
 	r.candidates(rs)
 	r.cls, r.seqs = r.cls[:0], r.seqs[:0]
-	for k := charset(0); k < numCharsets; k++ {
-		r.appendClusters(rs, k)
-	}
+	r.appendClusters(rs)
 	if len(r.cls) == 0 {
 		return rs, 0
 	}
 	cls := r.cls
-	sortByStart(cls)
+	r.lineCosts(rs)
 	r.reserveClusters(len(cls))
 	prev := *vouched
 	// A cluster is strong when its evidence, before the charset's prior,
@@ -605,23 +605,6 @@ func (r *repairer) score(rs []rune, done []cluster, c *cluster, depth int) int {
 	return scoreCluster(rs, c, seqs, depth, r)
 }
 
-// sortByStart sorts cls by start, stably: clusters that start together
-// stay in the order of their charsets. There are few, mostly in order.
-func sortByStart(cls []cluster) {
-	for n := 1; n < len(cls); n++ {
-		if cls[n-1].start <= cls[n].start {
-			continue
-		}
-		c := cls[n]
-		j := n
-		for j > 0 && cls[j-1].start > c.start {
-			cls[j] = cls[j-1]
-			j--
-		}
-		cls[j] = c
-	}
-}
-
 // sameOut reports whether clusters a and b decode to the same runes.
 func (r *repairer) sameOut(a, b *cluster) bool {
 	if a.s1-a.s0 != b.s1-b.s0 {
@@ -645,38 +628,42 @@ func (r *repairer) hasReal(c *cluster) bool {
 	return false
 }
 
-// appendClusters finds the clusters of charset k in rs: maximal runs of
-// sequences, each starting where the last ended, the first at a rune whose
-// candidate mask has k. Like a scan from left to right, it looks for the
-// next cluster only after the end of the last and the rune there, where
-// the last failed to go on.
-func (r *repairer) appendClusters(rs []rune, k charset) {
-	bit := uint8(1) << k
-	next := 0
+// appendClusters finds the clusters of every charset in rs: for each
+// charset, maximal runs of sequences, each starting where the last ended,
+// the first at a rune whose candidate mask has the charset. Like a scan
+// from left to right, it looks for the next cluster of a charset only
+// after the end of its last and the rune there, where the last failed to
+// go on. The clusters come out sorted by start, those that start together
+// in the order of their charsets, in one pass over the candidates.
+func (r *repairer) appendClusters(rs []rune) {
+	var next [numCharsets]int
 	for _, i := range r.pos {
 		i := int(i)
-		if i < next || r.cand[i]&bit == 0 {
-			continue
-		}
-		q, ok := parseSeq(rs, i, k)
-		if !ok {
-			continue
-		}
-		c := cluster{cs: k, start: q.start, s0: int32(len(r.seqs)), clean: true, orig: -1}
-		for ok {
-			r.seqs = append(r.seqs, q)
-			c.end = q.end
-			c.lossy = c.lossy || q.lossy
-			c.question = c.question || q.question
-			c.clean = c.clean && !q.lossy && !q.space
-			if int(q.end) >= len(rs) {
-				break
+		for m := r.cand[i]; m != 0; m &= m - 1 {
+			k := charset(bits.TrailingZeros8(m))
+			if i < next[k] {
+				continue
 			}
-			q, ok = parseSeq(rs, int(q.end), k)
+			q, ok := parseSeq(rs, i, k)
+			if !ok {
+				continue
+			}
+			c := cluster{cs: k, start: q.start, s0: int32(len(r.seqs)), clean: true, orig: -1}
+			for ok {
+				r.seqs = append(r.seqs, q)
+				c.end = q.end
+				c.lossy = c.lossy || q.lossy
+				c.question = c.question || q.question
+				c.clean = c.clean && !q.lossy && !q.space
+				if int(q.end) >= len(rs) {
+					break
+				}
+				q, ok = parseSeq(rs, int(q.end), k)
+			}
+			c.s1 = int32(len(r.seqs))
+			r.cls = append(r.cls, c)
+			next[k] = int(c.end) + 1
 		}
-		c.s1 = int32(len(r.seqs))
-		r.cls = append(r.cls, c)
-		next = int(c.end) + 1
 	}
 }
 
