@@ -295,7 +295,6 @@ type repairer struct {
 	taken    []bool
 	chosen   []int
 	out      []rune
-	lines    [2]paddedLine // the line as windows see it (see lineCosts)
 	deeper   *repairer
 }
 
@@ -314,7 +313,7 @@ func newRepairer() *repairer { return repairers.Get().(*repairer) }
 // release returns r to the pool, unless its buffers have grown too big.
 func (r *repairer) release() {
 	for d := r; d != nil; d = d.deeper {
-		if cap(d.line) > maxPooled || cap(d.cand) > maxPooled || cap(d.out) > maxPooled || cap(d.lines[0].pad) > maxPooled {
+		if cap(d.line) > maxPooled || cap(d.cand) > maxPooled || cap(d.out) > maxPooled {
 			return
 		}
 	}
@@ -366,7 +365,6 @@ func (r *repairer) repair(rs []rune, vouched *uint8, depth int) ([]rune, uint16)
 		return rs, 0
 	}
 	cls := r.cls
-	r.lineCosts(rs)
 	r.reserveClusters(len(cls))
 	prev := *vouched
 	// A cluster is strong when its evidence, before the charset's prior,

@@ -48,11 +48,7 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 		return rejected
 	}
 	if c.orig < 0 {
-		if r != nil {
-			c.orig = r.origBadness(rs, c)
-		} else {
-			c.orig = origBadness(t, rs, c)
-		}
+		c.orig = origBadness(t, rs, c)
 	}
 	return c.orig - db - charsetPrior[c.cs] + seqBonus(seqs)
 }
@@ -85,99 +81,6 @@ func origBadness(t *[propsLimit]runeProp, rs []rune, c *cluster) int {
 		}
 	}
 	return badness(t, orig)
-}
-
-// lineCosts prepares r to rate windows of rs, the line it repairs, as they
-// are: the line with ctx spaces on each side (the edges of a window) and
-// the props of its runes, and the same with its C1 controls read as
-// windows-1252 (as origBadness reads them inside a cluster) when it has
-// any. The cost of each rune is rated when first asked for and kept: the
-// clusters of all the charsets share their runes.
-func (r *repairer) lineCosts(rs []rune) {
-	t := propsTable()
-	n := len(rs) + 2*ctx
-	for v := range r.lines {
-		if cap(r.lines[v].pad) < n {
-			r.lines[v] = paddedLine{make([]rune, 0, n), make([]runeProp, 0, n), make([]int16, 0, n)}
-		}
-	}
-	c1 := false
-	for k := range r.lines {
-		l := &r.lines[k]
-		pad := append(l.pad[:0], ' ', ' ', ' ')
-		pad = append(pad, rs...)
-		pad = append(pad, ' ', ' ', ' ')
-		ps, costs := l.props[:0], l.costs[:0]
-		for i, c := range pad {
-			if c >= 0x80 && c < 0xA0 {
-				if k == 0 {
-					c1 = true
-				} else {
-					c = decodeTable[cp1252][c]
-					pad[i] = c
-				}
-			}
-			ps = append(ps, propOf(t, c))
-			costs = append(costs, -1)
-		}
-		l.pad, l.props, l.costs = pad, ps, costs
-		if !c1 {
-			r.lines[1].pad = r.lines[1].pad[:0]
-			break
-		}
-	}
-}
-
-// A paddedLine is a line as the windows of its clusters see it, and what
-// is known of the cost of its runes.
-type paddedLine struct {
-	pad   []rune     // the line with ctx spaces on each side
-	props []runeProp // the props of pad
-	costs []int16    // the cost of each rune of pad; -1 until rated
-}
-
-// origBadness is origBadness(propsTable(), rs, c) for the line r repairs,
-// from the costs of its runes. A cluster holding a C1 control is judged
-// as if the control had been repaired, but not the context around it: the
-// costs of the line with its C1 controls read as windows-1252 serve unless
-// a C1 control is close enough to c to change them; then c is rated the
-// long way.
-func (r *repairer) origBadness(rs []rune, c *cluster) int {
-	l := &r.lines[0]
-	if len(l.pad) != len(rs)+2*ctx {
-		return origBadness(propsTable(), rs, c)
-	}
-	for _, x := range rs[c.start:c.end] {
-		if x >= 0x80 && x < 0xA0 {
-			// runeCost looks two runes on each side.
-			for _, y := range l.pad[int(c.start)+ctx-2 : int(c.start)+ctx] {
-				if y >= 0x80 && y < 0xA0 {
-					return origBadness(propsTable(), rs, c)
-				}
-			}
-			for _, y := range l.pad[int(c.end)+ctx : int(c.end)+ctx+3] {
-				if y >= 0x80 && y < 0xA0 {
-					return origBadness(propsTable(), rs, c)
-				}
-			}
-			l = &r.lines[1]
-			break
-		}
-	}
-	// The window of c starts ctx runes before it, as c does in l.pad.
-	total := 0
-	for i := int(c.start) + ctx; i <= int(c.end)+ctx; i++ {
-		v := l.costs[i]
-		if v < 0 {
-			v = int16(runeCost(l.pad, l.props, i, false))
-			l.costs[i] = v
-		}
-		total += int(v)
-	}
-	for _, p := range l.props[int(c.start)+ctx : int(c.end)+ctx] {
-		total += p.rarity()
-	}
-	return total
 }
 
 // seqBonus is the part of a cluster's score that its sequences earn or
