@@ -3,10 +3,12 @@ package normalize
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/wirefeed/wirefeed/internal/kafka"
@@ -31,7 +33,8 @@ func TestHandleKeepsOrderInParallel(t *testing.T) {
 			out, dlq := kafka.NewWriter(&kc, recordsTopic, log), kafka.NewWriter(&kc, deadTopic, log)
 			defer out.Close()
 			defer dlq.Close()
-			h := &handler{n: testNormalizer(), out: out, dlq: dlq, m: newMetrics(prometheus.NewRegistry()), workers: workers, log: log}
+			reg := prometheus.NewRegistry()
+			h := &handler{n: testNormalizer(), out: out, dlq: dlq, m: newMetrics(reg), workers: workers, log: log}
 
 			const items = 60
 			var batch []kafka.Message
@@ -67,6 +70,16 @@ func TestHandleKeepsOrderInParallel(t *testing.T) {
 				if len(a.Fixes) == 0 {
 					t.Errorf("record %s: the damaged quote was not reported as fixed", a.SourceID)
 				}
+			}
+			want := fmt.Sprintf(`
+# HELP wirefeed_normalize_items_total Raw items consumed, by result (ok, skipped, dead_letter) and source (the envelope's source slug; unknown when the envelope is unreadable).
+# TYPE wirefeed_normalize_items_total counter
+wirefeed_normalize_items_total{result="dead_letter",source="wire"} %d
+wirefeed_normalize_items_total{result="ok",source="wire"} %d
+wirefeed_normalize_items_total{result="skipped",source="wire"} 0
+`, len(wantDead), len(wantIDs))
+			if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "wirefeed_normalize_items_total"); err != nil {
+				t.Error(err)
 			}
 			dead := kafkatest.ReadTopic(t, &kc, deadTopic)
 			if len(dead) != len(wantDead) {

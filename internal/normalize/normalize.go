@@ -132,16 +132,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_items_total",
-			Help: "Raw items consumed, by result (ok, skipped, dead_letter).",
-		}, []string{"result"}),
+			Help: "Raw items consumed, by result (ok, skipped, dead_letter) and source (the envelope's source slug; unknown when the envelope is unreadable).",
+		}, []string{"result", "source"}),
 		records: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_records_total",
 			Help: "Records published to the records topic.",
 		}),
 		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_dead_letters_total",
-			Help: "Raw items sent to the dead-letter topic, by reason.",
-		}, []string{"reason"}),
+			Help: "Raw items sent to the dead-letter topic, by reason and source.",
+		}, []string{"reason", "source"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_normalize_skipped_total",
 			Help: "Raw items passed over because they hold no text story (photos, packages, ...), by reason.",
@@ -164,11 +164,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wirefeed_normalize_produce_retries_total",
 			Help: "Produce requests that failed and were retried.",
 		}),
-	}
-	// Known label values exist from the start, so that rate() sees the
-	// first event after a start.
-	for _, r := range []string{"ok", "skipped", "dead_letter"} {
-		m.items.WithLabelValues(r)
 	}
 	reg.MustRegister(m.items, m.records, m.deadLetter, m.skipped, m.fixes, m.duration, m.batch, m.retries)
 	return m
@@ -221,11 +216,13 @@ type handler struct {
 	m       *metrics
 	workers int
 	log     *zap.Logger
+	sources map[string]bool // whose items have been counted (handle's goroutine)
 }
 
 // outcome is what became of one raw item: its encoded records, or the
 // error that skips or dead-letters it.
 type outcome struct {
+	source  string // the envelope's source, unknownSource when unreadable
 	records []kafka.Message
 	fixes   []string
 	err     error
@@ -246,7 +243,7 @@ func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
 			// Well-formed but no text story (a photo, a package): counted
 			// and passed over, not an error.
 			h.m.skipped.WithLabelValues(Reason(o.err)).Inc()
-			h.m.items.WithLabelValues("skipped").Inc()
+			h.count(o.source, "skipped")
 			continue
 		}
 		var encodeErr *encodeError
@@ -258,15 +255,15 @@ func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
 			h.log.Warn("raw item dead-lettered", zap.String("topic", msg.Topic), zap.Int("partition", msg.Partition),
 				zap.Int64("offset", msg.Offset), zap.String("reason", reason), zap.Error(o.err))
 			dead = append(dead, kafka.DeadLetter(msg, stage, reason, o.err, time.Now()))
-			h.m.deadLetter.WithLabelValues(reason).Inc()
-			h.m.items.WithLabelValues("dead_letter").Inc()
+			h.m.deadLetter.WithLabelValues(reason, o.source).Inc()
+			h.count(o.source, "dead_letter")
 			continue
 		}
 		records = append(records, o.records...)
 		for _, f := range o.fixes {
 			h.m.fixes.WithLabelValues(f).Inc()
 		}
-		h.m.items.WithLabelValues("ok").Inc()
+		h.count(o.source, "ok")
 	}
 	if err := h.out.Write(ctx, func(error) { h.m.retries.Inc() }, records...); err != nil {
 		return err
@@ -306,13 +303,32 @@ type encodeError struct{ err error }
 func (e *encodeError) Error() string { return "encode record: " + e.err.Error() }
 func (e *encodeError) Unwrap() error { return e.err }
 
+// unknownSource labels the items whose envelope cannot be read.
+const unknownSource = "unknown"
+
+// count counts an item by result and source. A source's series are made
+// for every result at its first item, so that the other results of that
+// source start from zero.
+func (h *handler) count(source, result string) {
+	if !h.sources[source] {
+		if h.sources == nil {
+			h.sources = map[string]bool{}
+		}
+		h.sources[source] = true
+		for _, r := range []string{"ok", "skipped", "dead_letter"} {
+			h.m.items.WithLabelValues(r, source)
+		}
+	}
+	h.m.items.WithLabelValues(result, source).Inc()
+}
+
 // process normalizes one raw item and encodes its records.
 func (h *handler) process(msg kafka.Message) outcome {
-	arts, err := h.one(msg)
+	source, arts, err := h.one(msg)
 	if err != nil {
-		return outcome{err: err}
+		return outcome{source: source, err: err}
 	}
-	var o outcome
+	o := outcome{source: source}
 	for _, a := range arts {
 		b, err := a.Marshal()
 		if err != nil {
@@ -326,12 +342,13 @@ func (h *handler) process(msg kafka.Message) outcome {
 	return o
 }
 
-func (h *handler) one(msg kafka.Message) ([]*record.Article, error) {
+func (h *handler) one(msg kafka.Message) (source string, arts []*record.Article, err error) {
 	start := time.Now()
 	defer func() { h.m.duration.Observe(time.Since(start).Seconds()) }()
 	raw, err := record.RawFromMessage(string(msg.Key), kafka.RecordHeaders(msg.Headers), msg.Value)
 	if err != nil {
-		return nil, &Error{"bad_envelope", err}
+		return unknownSource, nil, &Error{"bad_envelope", err}
 	}
-	return h.n.Normalize(raw, &record.RawRef{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset})
+	arts, err = h.n.Normalize(raw, &record.RawRef{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset})
+	return raw.Source, arts, err
 }

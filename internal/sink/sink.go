@@ -53,7 +53,7 @@ type metrics struct {
 	retries  prometheus.Counter
 	produce  prometheus.Counter
 	buffered prometheus.Gauge
-	latency  prometheus.Histogram
+	latency  *prometheus.HistogramVec
 	loads    *prometheus.CounterVec
 	fenced   prometheus.Counter
 	gaps     prometheus.Counter
@@ -64,8 +64,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_records_total",
-			Help: "Records taken from the records topic, by result (archived; dead_letter; already_archived: fetched again after a restart or rebalance and skipped, the store holding them already).",
-		}, []string{"result"}),
+			Help: "Records taken from the records topic, by result (archived; dead_letter; already_archived: fetched again after a restart or rebalance and skipped, the store holding them already) and source (the record's source slug; unknown for records that are not valid articles).",
+		}, []string{"result", "source"}),
 		objects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_objects_total",
 			Help: "Data objects written to the store, by result (written; exists: written before a restart, found when writing a pending batch again).",
@@ -95,11 +95,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wirefeed_sink_buffered_bytes",
 			Help: "Bytes of record JSON held in batches, not yet written.",
 		}),
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "wirefeed_sink_end_to_end_latency_seconds",
-			Help:    "From ingest receiving an item (ingested_at) to its record being archived.",
+			Help:    "From ingest receiving an item (ingested_at) to its record being archived, by source.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16),
-		}),
+		}, []string{"source"}),
 		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_partition_loads_total",
 			Help: "Partition states read from the store, by reason (assigned: first message of a partition; offset_jump: a message not following the last one, after a rebalance).",
@@ -193,7 +193,7 @@ type batch struct {
 	bytes     int // of record JSON
 	started   time.Time
 	objects   map[string]*object // by folder of the key template
-	ingested  []time.Time        // of each record, for the latency histogram
+	arrivals  []arrival          // of each record, for the metrics of its commit
 }
 
 // object is one data object of a batch: its records (NDJSON: compressed
@@ -450,7 +450,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 	}
 	p.expect = msg.Offset + 1
 	if msg.Offset < p.skipBelow {
-		s.m.records.WithLabelValues("already_archived").Inc()
+		s.m.records.WithLabelValues("already_archived", recordSource(d)).Inc()
 		if !p.caughtUp {
 			// The group's offset lags the store (a crash between the state
 			// write and the commit): bring it level, once.
@@ -614,7 +614,7 @@ func (s *sinker) add(ctx context.Context, b *batch, d *fetched) error {
 		if err := s.dlq.Write(ctx, func(error) { s.m.produce.Inc() }, dl); err != nil {
 			return err
 		}
-		s.m.records.WithLabelValues("dead_letter").Inc()
+		s.m.records.WithLabelValues("dead_letter", unknownSource).Inc()
 		return nil
 	}
 	day := a.PublishedAt
@@ -651,7 +651,7 @@ func (s *sinker) add(ctx context.Context, b *batch, d *fetched) error {
 		}
 	}
 	b.records++
-	b.ingested = append(b.ingested, a.IngestedAt)
+	b.arrivals = append(b.arrivals, arrival{ingested: a.IngestedAt, source: source})
 	b.bytes += len(msg.Value) + 1
 	s.held += len(msg.Value) + 1
 	s.m.buffered.Set(float64(s.total.Add(int64(len(msg.Value) + 1))))
@@ -684,6 +684,24 @@ func (s *sinker) seal(o *object) {
 		o.chunks = append(o.chunks, s.zip.submit(o.stage))
 		o.stage = nil
 	}
+}
+
+// arrival is what the metrics of a batch's commit need of one record.
+type arrival struct {
+	ingested time.Time
+	source   string
+}
+
+// unknownSource labels the records that are not valid articles.
+const unknownSource = "unknown"
+
+// recordSource is a fetched record's source for metrics: its folder-safe
+// slug, or unknownSource.
+func recordSource(d *fetched) string {
+	if d.err != nil || d.head == nil {
+		return unknownSource
+	}
+	return safeSegment(d.head.Source)
 }
 
 // fetched is a fetched message and its head, decoded and validated ahead
@@ -966,12 +984,16 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 		return err
 	}
 	now := time.Now()
-	for _, t := range b.ingested {
-		if !t.IsZero() {
-			s.m.latency.Observe(now.Sub(t).Seconds())
+	archived := map[string]int{}
+	for _, a := range b.arrivals {
+		archived[a.source]++
+		if !a.ingested.IsZero() {
+			s.m.latency.WithLabelValues(a.source).Observe(now.Sub(a.ingested).Seconds())
 		}
 	}
-	s.m.records.WithLabelValues("archived").Add(float64(b.records))
+	for source, n := range archived {
+		s.m.records.WithLabelValues("archived", source).Add(float64(n))
+	}
 	s.m.flushes.WithLabelValues(reason).Inc()
 	s.log.Debug("batch flushed", zap.Int("partition", p.id), zap.Int64("first_offset", first),
 		zap.Int64("last_offset", last), zap.Int("records", b.records), zap.Int("objects", len(objs)), zap.String("reason", reason))

@@ -210,14 +210,15 @@ func waitArchived(t testing.TB, cfg sink.Config, dir string, records int) []obje
 	return objs
 }
 
-// metric returns the value of the counter or gauge name with the given
-// labels, 0 when absent.
+// metric returns the sum of the counters or gauges name with the given
+// labels (whatever their other labels, such as source), 0 when absent.
 func metric(t testing.TB, reg prometheus.Gatherer, name string, labels ...string) float64 {
 	t.Helper()
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	sum := 0.0
 	for _, f := range fams {
 		if f.GetName() != name {
 			continue
@@ -229,15 +230,10 @@ func metric(t testing.TB, reg prometheus.Gatherer, name string, labels ...string
 					continue next
 				}
 			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue()
-			case m.Gauge != nil:
-				return m.Gauge.GetValue()
-			}
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 		}
 	}
-	return 0
+	return sum
 }
 
 func hasLabel(m *dto.Metric, name, value string) bool {
@@ -271,11 +267,16 @@ func TestRunArchivesRecords(t *testing.T) {
 		want[a.ID] = a
 		msgs = append(msgs, message(t, a))
 	}
-	_, stop := runSink(t, cfg, nil)
+	reg, stop := runSink(t, cfg, nil)
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
 	objs := waitArchived(t, cfg, dir, len(msgs))
 	if err := stop(); err != nil {
 		t.Fatalf("Run: got %v, want nil after cancel", err)
+	}
+	for _, source := range []string{"alpha", "beta.wire"} {
+		if got := metric(t, reg, "wirefeed_sink_records_total", "result", "archived", "source", source); got != 12 {
+			t.Errorf("wirefeed_sink_records_total{result=archived,source=%s} = %v, want 12", source, got)
+		}
 	}
 
 	got := map[string]int{}
