@@ -55,7 +55,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DialTimeout, "kafka.dial-timeout", 10*time.Second, "timeout to connect to a broker")
 	fs.DurationVar(&c.WriteTimeout, "kafka.write-timeout", 30*time.Second, "timeout of one produce request")
 	fs.IntVar(&c.MaxMessageBytes, "kafka.max-message-bytes", 8<<20, "largest message this service produces or fetches, in bytes")
-	fs.IntVar(&c.FetchMaxBytes, "kafka.fetch-max-bytes", 1<<20, "most bytes one fetch asks of a partition, which bounds a consumer's memory per partition; a larger message is still fetched, whole")
+	fs.IntVar(&c.FetchMaxBytes, "kafka.fetch-max-bytes", 1<<20, "most bytes one fetch of normalize's or the sink's consumer asks of a partition, which bounds its memory per partition; a larger message is still fetched, whole")
 }
 
 // Validate checks the configuration.
