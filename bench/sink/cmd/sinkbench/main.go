@@ -230,6 +230,28 @@ func (p *sinkProc) waitAssigned() (time.Time, error) {
 	return time.Time{}, errors.New("no partition assigned after 3m")
 }
 
+// cpuTicks returns the CPU time stolen by the hypervisor and the CPU time
+// in all, in clock ticks of all CPUs, from /proc/stat.
+func cpuTicks() (steal, total float64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	// cpu user nice system idle iowait irq softirq steal guest guest_nice;
+	// guest time is counted in user already.
+	for i, v := range strings.Fields(line)[1:] {
+		x, _ := strconv.ParseFloat(v, 64)
+		if i < 8 {
+			total += x
+		}
+		if i == 7 {
+			steal = x
+		}
+	}
+	return steal, total
+}
+
 // warmUp archives the topic once with a sink whose run is not measured.
 func warmUp(ctx context.Context, o options, topic, base, logs string) error {
 	kc := kafkaConfig(o.brokers)
@@ -343,6 +365,7 @@ func run(o options) (string, error) {
 	// PUTs taking turns, and the best of each is kept: other work on the
 	// machine slows a run, it never speeds one up.
 	var results []throughput
+	steal0, total0 := cpuTicks()
 	for _, comp := range []string{"none", "zstd", "gzip"} {
 		if o.only == "memory" {
 			break
@@ -404,6 +427,12 @@ func run(o options) (string, error) {
 			}
 		}
 		results = append(results, best)
+	}
+
+	steal1, total1 := cpuTicks()
+	stolen := 0.0
+	if total1 > total0 {
+		stolen = (steal1 - steal0) / (total1 - total0)
 	}
 
 	// 2. Memory: a fresh sink per phase on a topic of its own, fed at the
@@ -499,6 +528,9 @@ func run(o options) (string, error) {
 		}
 		fmt.Fprintf(&sb, "| %s | %.0f | %.1f | %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %s | %.0f MB |\n", r.compression, float64(r.records)/r.took.Seconds(),
 			jsonMBs, r.objects, float64(r.objBytes)/1e6, sinkMBs, putMBs, put4MBs, sinkMBs/putMBs, sinkMBs/put4MBs, jsonRatio, float64(r.hwmKB)/1024)
+	}
+	if len(results) > 0 {
+		fmt.Fprintf(&sb, "\nCPU time the hypervisor took from this machine's 2 CPUs during the throughput runs: %.0f%%. The ratios move with it and with the broker's warmth from run to run; the best run of each compression is the one least disturbed.\n", 100*stolen)
 	}
 	for _, r := range results {
 		if r.compression != "none" {
