@@ -22,11 +22,8 @@ type encoder struct {
 	buf         *bufio.Writer
 }
 
-func newEncoder(format, compression string) (*encoder, error) {
-	if format != FormatParquet {
-		return nil, fmt.Errorf("encoder: format %q is written in chunks", format)
-	}
-	return &encoder{compression: compression, buf: bufio.NewWriterSize(nil, 256<<10)}, nil
+func newEncoder(compression string) *encoder {
+	return &encoder{compression: compression, buf: bufio.NewWriterSize(nil, 256<<10)}
 }
 
 // contentType is the Content-Type of the objects.
@@ -43,7 +40,7 @@ func contentType(format, compression string) string {
 }
 
 // encode writes lines to w as one Parquet object.
-func (e *encoder) encode(w io.Writer, lines []line) error {
+func (e *encoder) encode(w io.Writer, lines [][]byte) error {
 	e.buf.Reset(w)
 	if err := e.parquet(e.buf, lines); err != nil {
 		return err
@@ -64,7 +61,7 @@ func (e *encoder) codec() compress.Codec {
 // parquetRows is how many rows are converted and written at a time.
 const parquetRows = 256
 
-func (e *encoder) parquet(w io.Writer, lines []line) error {
+func (e *encoder) parquet(w io.Writer, lines [][]byte) error {
 	pw := parquet.NewGenericWriter[ParquetArticle](w, parquet.Compression(e.codec()),
 		parquet.CreatedBy("wirefeed sink", "", ""))
 	rows := make([]ParquetArticle, 0, parquetRows)
@@ -76,7 +73,7 @@ func (e *encoder) parquet(w io.Writer, lines []line) error {
 		return nil
 	}
 	for _, l := range lines {
-		a, err := record.Unmarshal(l.json)
+		a, err := record.Unmarshal(l)
 		if err != nil {
 			return err // validated when fetched: not reached
 		}

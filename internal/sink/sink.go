@@ -178,22 +178,15 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 	return g.Wait()
 }
 
-// line is one record of a Parquet object, kept as JSON until the object is
-// written.
-type line struct {
-	json []byte
-}
-
 // batch holds the records of one partition not yet written, by object.
 type batch struct {
 	partition int
 	first     int64 // offset of the first message
 	last      int64 // offset of the last message
-	records   int
-	bytes     int // of record JSON
+	bytes     int   // of record JSON
 	started   time.Time
 	objects   map[string]*object // by folder of the key template
-	arrivals  []arrival          // of each record, for the metrics of its commit
+	arrivals  []arrival          // one per record, for the metrics of its commit
 }
 
 // object is one data object of a batch: its records (NDJSON: compressed
@@ -204,7 +197,7 @@ type object struct {
 	date   string
 	chunks []*chunk
 	stage  []byte
-	lines  []line
+	lines  [][]byte // Parquet: the records' JSON, encoded when written
 
 	records                    int
 	firstOffset, lastOffset    int64
@@ -264,11 +257,7 @@ func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metri
 		encs = make(chan *encoder, cfg.parallelObjects())
 	}
 	for range cap(encs) {
-		enc, err := newEncoder(cfg.format(), cfg.Compression)
-		if err != nil {
-			return nil, err
-		}
-		encs <- enc
+		encs <- newEncoder(cfg.Compression)
 	}
 	st.hook = cfg.storeHook
 	return &sinker{cfg: cfg, tmpl: tmpl, ext: extension(cfg.format(), cfg.Compression), topic: cfg.RecordsTopic,
@@ -485,7 +474,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 		if msg.Offset == p.pending.Last {
 			reason = "recovery"
 		}
-	case p.batch.records >= s.cfg.MaxRecords:
+	case len(p.batch.arrivals) >= s.cfg.MaxRecords:
 		reason = "records"
 	case p.batch.bytes >= s.cfg.MaxBytes:
 		reason = "bytes"
@@ -643,14 +632,13 @@ func (s *sinker) add(ctx context.Context, b *batch, d *fetched) error {
 		o.maxIngested = a.IngestedAt.UTC()
 	}
 	if s.cfg.format() == FormatParquet {
-		o.lines = append(o.lines, line{json: msg.Value})
+		o.lines = append(o.lines, msg.Value)
 	} else {
 		o.stage = append(append(o.stage, msg.Value...), '\n')
 		if len(o.stage) >= chunkBytes {
 			s.seal(o)
 		}
 	}
-	b.records++
 	b.arrivals = append(b.arrivals, arrival{ingested: a.IngestedAt, source: source})
 	b.bytes += len(msg.Value) + 1
 	s.held += len(msg.Value) + 1
@@ -996,7 +984,7 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 	}
 	s.m.flushes.WithLabelValues(reason).Inc()
 	s.log.Debug("batch flushed", zap.Int("partition", p.id), zap.Int64("first_offset", first),
-		zap.Int64("last_offset", last), zap.Int("records", b.records), zap.Int("objects", len(objs)), zap.String("reason", reason))
+		zap.Int64("last_offset", last), zap.Int("records", len(b.arrivals)), zap.Int("objects", len(objs)), zap.String("reason", reason))
 	return nil
 }
 

@@ -187,14 +187,11 @@ func TestParquetRoundTrip(t *testing.T) {
 		Raw: &record.RawRef{Topic: "raw", Partition: 2, Offset: 417}}
 	bare := &record.Article{SchemaVersion: 1, ID: "fedcba9876543210fedcba9876543210", Source: "beta", Format: "textdump", Title: "Bare",
 		Body: []string{}, ContentHash: "sha256:01", NormalizedAt: pub}
-	e, err := newEncoder(FormatParquet, "zstd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []line
+	e := newEncoder("zstd")
+	var lines [][]byte
 	for _, a := range []*record.Article{full, bare} {
 		b, _ := a.Marshal()
-		lines = append(lines, line{json: b})
+		lines = append(lines, b)
 	}
 	var buf bytes.Buffer
 	if err := e.encode(&buf, lines); err != nil {
