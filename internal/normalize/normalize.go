@@ -6,7 +6,6 @@ package normalize
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"runtime"
@@ -225,7 +224,8 @@ type outcome struct {
 	source  string // the envelope's source, unknownSource when unreadable
 	records []kafka.Message
 	fixes   []string
-	err     error
+	err     error // the item is skipped or dead-lettered
+	bug     error // a record could not be encoded: not bad input, a bug
 }
 
 // handle normalizes a batch, produces its records and dead letters, and
@@ -239,16 +239,15 @@ func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
 	var records, dead []kafka.Message
 	for i, o := range outcomes {
 		msg := batch[i]
+		if o.bug != nil {
+			return o.bug
+		}
 		if Skipped(o.err) {
 			// Well-formed but no text story (a photo, a package): counted
 			// and passed over, not an error.
 			h.m.skipped.WithLabelValues(Reason(o.err)).Inc()
 			h.count(o.source, "skipped")
 			continue
-		}
-		var encodeErr *encodeError
-		if errors.As(o.err, &encodeErr) {
-			return o.err // a record that cannot be encoded is a bug, not bad input
 		}
 		if o.err != nil {
 			reason := Reason(o.err)
@@ -298,11 +297,6 @@ func (h *handler) parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-type encodeError struct{ err error }
-
-func (e *encodeError) Error() string { return "encode record: " + e.err.Error() }
-func (e *encodeError) Unwrap() error { return e.err }
-
 // unknownSource labels the items whose envelope cannot be read.
 const unknownSource = "unknown"
 
@@ -332,7 +326,7 @@ func (h *handler) process(msg kafka.Message) outcome {
 	for _, a := range arts {
 		b, err := a.Marshal()
 		if err != nil {
-			return outcome{err: &encodeError{err}}
+			return outcome{source: source, bug: fmt.Errorf("encode record: %w", err)}
 		}
 		o.records = append(o.records, kafka.Message{Key: []byte(a.ID), Value: b, Headers: []kafka.Header{
 			{Key: record.HeaderSource, Value: []byte(a.Source)},
