@@ -216,7 +216,11 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 // fixMojibakeLayer undoes one layer of mis-decoding wherever the scorer is
 // convinced. vouched carries the charsets already proven in earlier layers;
 // it returns the charsets used as a bit mask (latin1 included).
-func fixMojibakeLayer(s string, vouched *uint8, r *repairer) (string, uint16) {
+//
+// When no charset is vouched for yet, the lines before the first strong
+// pair are left as they are: from is its lead's offset when the caller
+// knows it (scanAt), or -1.
+func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, uint16) {
 	// Only lines with a suspicious pair are examined rune by rune; a charset
 	// proven on one line vouches for the lines after it, and for all lines
 	// in the next layer.
@@ -224,7 +228,11 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer) (string, uint16) {
 	var used uint16
 	pos := 0 // s[:pos] is settled (and written to b once something changed)
 	for i := 0; i < len(s); {
-		j, level := nextTrigger(s, i)
+		j, level := from, pairStrong
+		if from < 0 || *vouched != 0 {
+			j, level = nextTrigger(s, i)
+		}
+		from = -1
 		if j < 0 {
 			break
 		}
@@ -245,6 +253,16 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer) (string, uint16) {
 		}
 		if level != pairStrong && *vouched == 0 {
 			i = end
+			continue
+		}
+		if out, u, ok := r.fast.fastLine(s[start:end], vouched); ok {
+			if used == 0 {
+				b.Grow(len(s))
+			}
+			used |= u
+			b.WriteString(s[pos:start])
+			b.Write(out)
+			pos, i = end, end
 			continue
 		}
 		if cap(r.line) < end-start {
@@ -285,6 +303,7 @@ func appendRunes(rs []rune, s string) []rune {
 // made for one call of FixWith and used by one goroutine.
 type repairer struct {
 	line     []rune
+	fast     fastLiner
 	cand     []uint8 // the candidate mask of each rune
 	pos      []int32 // the runes with a candidate mask
 	cls      []cluster

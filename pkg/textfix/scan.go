@@ -74,7 +74,15 @@ func below8(w uint64, c byte) uint64 {
 // into something the repair could accept with no charset vouched for yet:
 // a strong pair (see pairLevel).
 func scan(s string, o Options) uint8 {
+	need, _ := scanAt(s, o)
+	return need
+}
+
+// scanAt is scan that also returns the offset of the lead of the first
+// strong pair, where the mojibake repair starts (-1 when there is none).
+func scanAt(s string, o Options) (uint8, int) {
 	var need uint8
+	trigger := -1
 	prevH, prevNL := false, true // as in needsWhitespace
 	nfcFrom := -1                // start of a stretch the norm package must check
 	moji := o.Mojibake           // still looking for mojibake
@@ -138,7 +146,7 @@ func scan(s string, o Options) uint8 {
 		} else if c >= 0xE1 && c < 0xF0 && c != 0xED && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
 			r, n = rune(c&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3
 		} else if r, n = utf8.DecodeRuneInString(s[i:]); r == utf8.RuneError && n == 1 {
-			return needAll & o.mask()
+			return needAll & o.mask(), -1
 		}
 		v := runeInfo(r)
 		if lead != 0 {
@@ -150,7 +158,7 @@ func scan(s string, o Options) uint8 {
 			}
 			if m != 0 && pairLevel(s, leadAt, m) == pairStrong {
 				need |= needMojibake
-				moji = false
+				moji, trigger = false, leadAt
 			}
 			lead = 0
 		}
@@ -199,7 +207,7 @@ func scan(s string, o Options) uint8 {
 			} else if j < len(s) && (s[j] == ' ' || s[j] == '?') {
 				if m := pairMask(s, j, lookup(r)); m != 0 && pairLevel(s, i, m) == pairStrong {
 					need |= needMojibake
-					moji = false
+					moji, trigger = false, i
 				}
 			}
 		}
@@ -211,7 +219,7 @@ func scan(s string, o Options) uint8 {
 	if prevH {
 		need |= needWhitespace
 	}
-	return need & o.mask()
+	return need & o.mask(), trigger
 }
 
 // decodeRune is utf8.DecodeRuneInString(s[i:]) with the two- and

@@ -102,7 +102,7 @@ func checkScan(t *testing.T, s string) {
 	}
 	if need&needMojibake == 0 {
 		var v uint8
-		if out, _ := fixMojibakeLayer(s, &v, new(repairer)); out != s {
+		if out, _ := fixMojibakeLayer(s, &v, new(repairer), -1); out != s {
 			t.Errorf("scan(%q): mojibake not needed, but its repair changes it to %q", s, out)
 		}
 		if out := referenceMojibakeLayer(s); out != s {
@@ -124,12 +124,19 @@ func checkScan(t *testing.T, s string) {
 	}
 }
 
-// referenceMojibakeLayer is fixMojibakeLayer without the fast paths: every
-// line goes through repairRunes.
+// referenceMojibakeLayer is fixMojibakeLayer without the triggers: every
+// line goes through the scorer, and through fastLine first when it has a
+// strong pair (on runes) or a charset is vouched for.
 func referenceMojibakeLayer(s string) string {
 	var vouched uint8
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
+		if vouched != 0 || hasStrongPair([]rune(l)) {
+			if out, _, ok := new(fastLiner).fastLine(l, &vouched); ok {
+				lines[i] = string(out)
+				continue
+			}
+		}
 		if out, used := new(repairer).repair([]rune(l), &vouched, 0); used != 0 {
 			lines[i] = string(out)
 		}
@@ -162,7 +169,7 @@ func TestMojibakeLayerAgreesWithReference(t *testing.T) {
 			continue
 		}
 		var v uint8
-		got, _ := fixMojibakeLayer(s, &v, new(repairer))
+		got, _ := fixMojibakeLayer(s, &v, new(repairer), -1)
 		if want := referenceMojibakeLayer(s); got != want {
 			t.Errorf("fixMojibakeLayer(%q)\n   got: %q\n  want: %q", s, got, want)
 		}

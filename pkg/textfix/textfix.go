@@ -97,7 +97,7 @@ const (
 // Codes are unique and in a stable order. A string that is not valid UTF-8
 // has each invalid byte read as windows-1252 first ("invalid-utf8").
 func FixWith(s string, o Options) (string, []string) {
-	need := scan(s, o)
+	need, trigger := scanAt(s, o)
 	if need == 0 {
 		return s, nil
 	}
@@ -105,6 +105,7 @@ func FixWith(s string, o Options) (string, []string) {
 	if need&needUTF8 != 0 {
 		s = fromLatin(s)
 		applied |= 1 << codeInvalidUTF8
+		trigger = -1
 	}
 	// Each step is run again only on text it has not already settled: a
 	// step's output is a fixed point of that step. The steps scan found
@@ -129,6 +130,7 @@ func FixWith(s string, o Options) (string, []string) {
 		s = f(s)
 		settled[k], done[k] = s, true
 		if s != in {
+			trigger = -1 // the first strong pair of another text
 			// Step k has settled s already: scan need not look for
 			// what it repairs (for mojibake, the costliest part).
 			so := o
@@ -172,9 +174,10 @@ func FixWith(s string, o Options) (string, []string) {
 				out := s
 				for layer := 0; ; layer++ {
 					var u uint16
-					if out, u = fixMojibakeLayer(out, &vouched, rep); u == 0 {
+					if out, u = fixMojibakeLayer(out, &vouched, rep, trigger); u == 0 {
 						break
 					}
+					trigger = -1
 					if layer == maxLayers {
 						// Real damage has a few layers; text that keeps
 						// decoding is degenerate (a long chain of leads)

@@ -1,0 +1,375 @@
+package textfix
+
+import (
+	"slices"
+	"unicode/utf8"
+)
+
+// The fast path. Most damaged lines are damaged in one charset throughout:
+// every run of non-ASCII runes that holds mojibake of that charset is
+// mojibake through and through, and encoded in that charset it is valid
+// UTF-8. Such a line needs no scoring cluster by cluster: fastLine decodes
+// it at once, with a few table look-ups a rune, through several layers if
+// need be. Whatever does not fit (a run only partly made of sequences, a
+// lost byte, readings of two charsets that the badness measure does not
+// tell clearly apart, too little evidence, a result that does not read
+// like clean text) is left to the scorer, which weighs each cluster in its
+// context.
+
+// minFastEvidence is the least evidence, counted as the continuation bytes
+// of the decoded sequences (one for "Ã©", two for "â€™"), for which a line
+// is repaired by fastLine; less is left to the scorer, which weighs the
+// context.
+const minFastEvidence = 2
+
+// maxFastLayers bounds the layers fastLine decodes at once.
+const maxFastLayers = 3
+
+// A fastRun is a run of non-ASCII runes, line[start:end], with a
+// suspicious pair in it: a lead followed by a continuation in the charsets
+// pair. read has the charsets in which each of its runes is a lead or a
+// continuation.
+type fastRun struct {
+	start, end int
+	e0, e1     int // its runes' entries, in the fastLiner's ents
+	pair, read uint8
+}
+
+// A fastLiner holds the buffers of fastLine, reused from line to line.
+type fastLiner struct {
+	runs []fastRun
+	ents []*alphaEntry
+	out  [maxFastLayers][]byte
+	alt  []byte
+}
+
+// fastLine repairs line (one line, without '\n') at once when it is
+// damaged in one charset throughout. A run of non-ASCII runes that holds a
+// pair of a charset (a lead followed by a continuation) must, encoded in
+// that charset, be valid UTF-8 on its own, or the charset cannot explain
+// the line; runs without a pair of it are left as they are, so that text
+// that merely looks odd does not pass: one rune of a run that is not part
+// of a sequence makes the run invalid. Charsets that read the line the
+// same way agree, and the one the scorer prefers (by charsetPrior, then
+// charset order) is reported; of two different readings, the one with the
+// lower badness wins by readingMargin or the line goes to the scorer. A
+// result that holds a rare character or another pair is decoded again, up
+// to maxFastLayers; the last must be plausible. It returns the repaired
+// line, valid until the next call, and the charsets used, and adds them to
+// vouched; ok is false when the line is left to the scorer.
+func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint16, ok bool) {
+	var agreed uint8
+	rare, good := false, false
+	for layer := 0; layer < maxFastLayers; layer++ {
+		o, u, a, r, ok := f.layer(line, layer)
+		if !ok {
+			break
+		}
+		out, rare = o, r
+		used |= u
+		agreed |= a
+		var pair bool
+		if pair, good = inspect(out); !rare && !pair {
+			break
+		}
+		line = string(out) // the next layer reads it while writing its own buffer
+	}
+	if out == nil || rare || !good {
+		return nil, 0, false
+	}
+	*vouched |= agreed
+	return out, used, true
+}
+
+// layer decodes one layer of line; rare reports a rare character in the
+// result.
+func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agreed uint8, rare, ok bool) {
+	runs, ents := f.runs[:0], f.ents[:0]
+	var m uint8       // the charsets with a pair in some run that read every run they have a pair in
+	var cant uint8    // the charsets with a pair in a run they cannot read whole
+	var standIn uint8 // the charsets with a lead before a stand-in for a lost byte
+	for i := 0; i < len(line); {
+		if i+8 <= len(line) && load8(line, i)&hi8 == 0 {
+			i += 8
+			continue
+		}
+		if line[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		// A run of non-ASCII runes: the charsets that may read all of it
+		// as sequences, and those that have a pair in it.
+		run := fastRun{start: i, read: 1<<numCharsets - 1, e0: len(ents)}
+		var prev *alphaEntry
+		for i < len(line) && line[i] >= utf8.RuneSelf {
+			r, n := decodeRune(line, i)
+			e := lookup(r)
+			if e == nil {
+				if r == utf8.RuneError {
+					return nil, 0, 0, false, false // a lost byte: the scorer's
+				}
+				run.read = 0
+			} else {
+				run.read &= e.lead | e.cont
+				if prev != nil {
+					run.pair |= prev.lead & e.cont
+				}
+			}
+			ents = append(ents, e)
+			prev = e
+			i += n
+		}
+		run.end, run.e1 = i, len(ents)
+		if prev != nil && prev.lead != 0 {
+			standIn |= pairMask(line, i, prev)
+		}
+		if run.pair == 0 {
+			ents = ents[:run.e0]
+			continue
+		}
+		m |= run.pair
+		cant |= run.pair &^ run.read
+		runs = append(runs, run)
+	}
+	f.runs, f.ents = runs, ents
+	if m &^= cant; m == 0 {
+		return nil, 0, 0, false, false
+	}
+	if standIn&m != 0 {
+		return nil, 0, 0, false, false // the scorer weighs the stand-ins
+	}
+	// Each charset's reading; when two differ, the one that reads better
+	// by the scorer's measure, by a clear margin, or none.
+	buf := slices.Grow(f.out[layer][:0], len(line)) // decoding never lengthens a line
+	alt := slices.Grow(f.alt[:0], len(line))
+	var c1 bool
+	best := charset(numCharsets)
+	bestBad, runnerUp := -1, maxBadness
+	for _, k := range fastOrder {
+		if m&(1<<k) == 0 {
+			continue
+		}
+		enc, kc1, valid := decodeRuns(alt[:0], line, runs, ents, k)
+		alt = enc
+		if !valid {
+			continue
+		}
+		switch {
+		case best == numCharsets:
+			buf, alt = alt, buf
+		case string(enc) == string(buf):
+			agreed |= 1 << k
+			continue
+		default:
+			if bestBad < 0 {
+				bestBad = readingBadness(line, runs, buf, best)
+			}
+			kb := readingBadness(line, runs, enc, k)
+			if kb >= bestBad {
+				runnerUp = min(runnerUp, kb)
+				continue
+			}
+			runnerUp = min(runnerUp, bestBad)
+			bestBad = kb
+			buf, alt = alt, buf
+		}
+		best, c1 = k, kc1
+		agreed = 1 << k
+	}
+	f.out[layer], f.alt = buf, alt
+	if bestBad >= 0 && (runnerUp < bestBad+readingMargin || hasPairIn(buf)) {
+		// Close, or a reading that is mojibake again, which only the
+		// next layer tells apart: the scorer looks through it.
+		return nil, 0, 0, false, false
+	}
+	if best == numCharsets {
+		return nil, 0, 0, false, false
+	}
+	evidence, rare := rate(line, runs, buf, best)
+	if evidence < minFastEvidence {
+		return nil, 0, 0, false, false
+	}
+	if best == cp1252 && c1 {
+		return buf, 1 << latin1, agreed, rare, true
+	}
+	return buf, 1 << best, agreed, rare, true
+}
+
+// inspect reads text, a line as fastLine repairs it. pair reports a
+// mojibake lead followed by a continuation of the same charset: another
+// layer. plausible reports that text is free of what a wrong reading makes
+// of mojibake: a combining mark of U+0300-U+036F after a Latin letter
+// (MacRoman's reading of "Ã©"), or letters of two scripts, or a lower-case
+// letter before a capital, glued together where one of them is not ASCII.
+// Clean text has none of them.
+func inspect(text []byte) (pair, plausible bool) {
+	t := propsTable()
+	plausible = true
+	var prev rune = ' '
+	pp := propOf(t, ' ')
+	var pe *alphaEntry
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if prev >= utf8.RuneSelf && isLetter(pp.class()) {
+				p := propOf(t, rune(c))
+				if isLetter(p.class()) && transition(prev, pp.class(), pp.script(), rune(c), p.class(), p.script()) >= 3 {
+					plausible = false
+				}
+			}
+			prev, pp, pe = rune(c), propOf(t, rune(c)), nil
+			i++
+			continue
+		}
+		r, n := decodeValid(text, i)
+		p := propOf(t, r)
+		if r >= 0x300 && r < 0x370 && (prev < utf8.RuneSelf || pp.script() == scLatin) {
+			plausible = false
+		}
+		if isLetter(pp.class()) && isLetter(p.class()) &&
+			transition(prev, pp.class(), pp.script(), r, p.class(), p.script()) >= 3 {
+			plausible = false
+		}
+		e := lookup(r)
+		if e != nil && pe != nil && pe.lead&e.cont != 0 {
+			pair = true
+		}
+		if pair && !plausible {
+			return
+		}
+		prev, pp, pe = r, p, e
+		i += n
+	}
+	return
+}
+
+// decodeValid decodes the rune at text[i], which starts a valid UTF-8
+// sequence of two bytes or more.
+func decodeValid(text []byte, i int) (rune, int) {
+	switch c := text[i]; {
+	case c < 0xE0:
+		return rune(c&0x1F)<<6 | rune(text[i+1]&0x3F), 2
+	case c < 0xF0:
+		return rune(c&0x0F)<<12 | rune(text[i+1]&0x3F)<<6 | rune(text[i+2]&0x3F), 3
+	}
+	return rune(text[i]&0x07)<<18 | rune(text[i+1]&0x3F)<<12 | rune(text[i+2]&0x3F)<<6 | rune(text[i+3]&0x3F), 4
+}
+
+// readingMargin is how much better, by the scorer's badness, one reading
+// of a line must be than another for fastLine to choose it.
+const readingMargin = 2
+
+// maxBadness stands for the badness of a reading that cannot be rated.
+const maxBadness = 1 << 30
+
+// readingBadness rates the reading dec of line, decoded in charset k from
+// runs, as the scorer rates a cluster: the badness of each decoded run with
+// ctx runes of the line on each side, plus the charset's prior.
+func readingBadness(line string, runs []fastRun, dec []byte, k charset) int {
+	t := propsTable()
+	total := charsetPrior[k]
+	d, p := 0, 0 // offsets in dec and line
+	for _, run := range runs {
+		d += run.start - p
+		var wbuf [winBuf]rune
+		w := wbuf[:ctx]
+		for i, j := ctx-1, run.start; i >= 0; i-- {
+			if j == 0 {
+				w[i] = ' '
+				continue
+			}
+			r, n := utf8.DecodeLastRuneInString(line[:j])
+			w[i], j = r, j-n
+		}
+		n := utf8.RuneCountInString(line[run.start:run.end]) // one byte each, decoded
+		if run.pair&(1<<k) == 0 {
+			n = run.end - run.start // as it is
+		}
+		for i := d; i < d+n; {
+			r, size := utf8.DecodeRune(dec[i:])
+			if len(w) == winBuf-ctx {
+				return maxBadness
+			}
+			w = append(w, r)
+			i += size
+		}
+		j := run.end
+		for range ctx {
+			if j >= len(line) {
+				w = append(w, ' ')
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(line[j:])
+			w = append(w, r)
+			j += size
+		}
+		total += badness(t, w)
+		d += n
+		p = run.end
+	}
+	return total
+}
+
+// fastOrder is the order in which the scorer prefers charsets that read
+// the same runes the same way: by charsetPrior, then charset order.
+var fastOrder = [numCharsets]charset{cp1252, cp1251, cp1250, cp1257, macroman, iso88592, cp437}
+
+// decodeRuns appends line to dst with each of runs that has a pair in
+// charset k, encoded in k, decoded as UTF-8: ents holds the entries of the
+// runs' runes. valid is false when such a run is not valid UTF-8 in k. c1
+// reports a C1 control that stood for its own byte.
+func decodeRuns(dst []byte, line string, runs []fastRun, ents []*alphaEntry, k charset) (out []byte, c1, valid bool) {
+	pos := 0
+	for _, run := range runs {
+		if run.pair&(1<<k) == 0 {
+			continue // left as it is
+		}
+		dst = append(dst, line[pos:run.start]...)
+		from := len(dst)
+		for _, e := range ents[run.e0:run.e1] {
+			b := e.b[k]
+			if e.r < 0xA0 && decodeTable[k][b] != e.r {
+				c1 = true
+			}
+			dst = append(dst, b)
+		}
+		if !utf8.Valid(dst[from:]) {
+			return dst, false, false
+		}
+		pos = run.end
+	}
+	return append(dst, line[pos:]...), c1, true
+}
+
+// rate returns the evidence of reading dec of line, decoded in charset k
+// from runs (the continuation bytes of its sequences: one for "Ã©", two
+// for "â€™"), and whether one of the characters decoded is rare.
+func rate(line string, runs []fastRun, dec []byte, k charset) (evidence int, rare bool) {
+	t := propsTable()
+	d, p := 0, 0 // offsets in dec and line
+	for _, run := range runs {
+		d += run.start - p
+		p = run.end
+		if run.pair&(1<<k) == 0 {
+			d += run.end - run.start
+			continue
+		}
+		end := d + run.e1 - run.e0 // each rune of the run is one byte now
+		for d < end {
+			r, n := decodeValid(dec, d)
+			if propOf(t, r).rarity() >= rareRune {
+				rare = true
+			}
+			evidence += n - 1
+			d += n
+		}
+	}
+	return evidence, rare
+}
+
+// hasPairIn reports whether text holds a mojibake lead followed by a
+// continuation of the same charset.
+func hasPairIn(text []byte) bool {
+	pair, _ := inspect(text)
+	return pair
+}
