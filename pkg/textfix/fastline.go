@@ -18,8 +18,10 @@ import (
 
 // minFastEvidence is the least evidence, counted as the continuation bytes
 // of the decoded sequences (one for "Ã©", two for "â€™"), for which a line
-// is repaired by fastLine; less is left to the scorer, which weighs the
-// context.
+// is repaired by fastLine as a matter of course. A line with less (one
+// two-byte sequence) is repaired only when the sequence decodes to a
+// common character that reads better by as much as the scorer asks of a
+// cluster on its own, and vouches for nothing.
 const minFastEvidence = 2
 
 // maxFastLayers bounds the layers fastLine decodes at once.
@@ -55,9 +57,11 @@ type fastLiner struct {
 // lower badness wins by readingMargin or the line goes to the scorer. A
 // result that holds a rare character or another pair is decoded again, up
 // to maxFastLayers; the last must be plausible. It returns the repaired
-// line, valid until the next call, and the charsets used, and adds them to
-// vouched; ok is false when the line is left to the scorer.
-func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint16, ok bool) {
+// line, valid until the next call, and the charsets used, and adds to
+// vouched every charset that read the line that way; settled reports that the result holds no pair and no lead before
+// a stand-in for a lost byte, so that no further layer would examine it;
+// ok is false when the line is left to the scorer.
+func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint16, settled, ok bool) {
 	var agreed uint8
 	rare, good := false, false
 	for layer := 0; layer < maxFastLayers; layer++ {
@@ -68,17 +72,19 @@ func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint
 		out, rare = o, r
 		used |= u
 		agreed |= a
-		var pair bool
-		if pair, good = inspect(out); !rare && !pair {
+		var pair, standIn bool
+		pair, standIn, good = inspect(out)
+		settled = !pair && !standIn
+		if !rare && !pair {
 			break
 		}
 		line = string(out) // the next layer reads it while writing its own buffer
 	}
 	if out == nil || rare || !good {
-		return nil, 0, false
+		return nil, 0, false, false
 	}
 	*vouched |= agreed
-	return out, used, true
+	return out, used, settled, true
 }
 
 // layer decodes one layer of line; rare reports a rare character in the
@@ -142,14 +148,14 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 	// by the scorer's measure, by a clear margin, or none.
 	buf := slices.Grow(f.out[layer][:0], len(line)) // decoding never lengthens a line
 	alt := slices.Grow(f.alt[:0], len(line))
-	var c1 bool
+	var c1, bestMarks bool
 	best := charset(numCharsets)
 	bestBad, runnerUp := -1, maxBadness
 	for _, k := range fastOrder {
 		if m&(1<<k) == 0 {
 			continue
 		}
-		enc, kc1, valid := decodeRuns(alt[:0], line, runs, ents, k)
+		enc, kc1, marks, valid := decodeRuns(alt[:0], line, runs, ents, k)
 		alt = enc
 		if !valid {
 			continue
@@ -160,11 +166,18 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 		case string(enc) == string(buf):
 			agreed |= 1 << k
 			continue
+		case marks && !bestMarks:
+			// Combining marks where another reading has none: the wrong
+			// reading (MacRoman's of "Ã©" is "̩").
+			continue
+		case bestMarks && !marks:
+			buf, alt = alt, buf
+			bestBad = -1
 		default:
 			if bestBad < 0 {
-				bestBad = readingBadness(line, runs, buf, best)
+				bestBad = readingBadness(line, runs, buf, 1<<best, charsetPrior[best])
 			}
-			kb := readingBadness(line, runs, enc, k)
+			kb := readingBadness(line, runs, enc, 1<<k, charsetPrior[k])
 			if kb >= bestBad {
 				runnerUp = min(runnerUp, kb)
 				continue
@@ -173,21 +186,39 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 			bestBad = kb
 			buf, alt = alt, buf
 		}
-		best, c1 = k, kc1
+		best, c1, bestMarks = k, kc1, marks
 		agreed = 1 << k
 	}
 	f.out[layer], f.alt = buf, alt
-	if bestBad >= 0 && (runnerUp < bestBad+readingMargin || hasPairIn(buf)) {
+	if best == numCharsets {
+		return nil, 0, 0, false, false
+	}
+	evidence, rarest, again := rate(line, runs, buf, best)
+	if bestBad >= 0 && (runnerUp < bestBad+readingMargin || again) {
 		// Close, or a reading that is mojibake again, which only the
 		// next layer tells apart: the scorer looks through it.
 		return nil, 0, 0, false, false
 	}
-	if best == numCharsets {
-		return nil, 0, 0, false, false
+	// A run left as it is (no pair of the charset chosen) must be one the
+	// scorer would leave too: no pair of it that the scorer could repair.
+	for _, run := range runs {
+		if run.pair&(1<<best) != 0 {
+			continue
+		}
+		if j, _ := nextTrigger(line, run.start); j >= 0 && j < run.end {
+			return nil, 0, 0, false, false
+		}
 	}
-	evidence, rare := rate(line, runs, buf, best)
+	rare = rarest >= rareRune
 	if evidence < minFastEvidence {
-		return nil, 0, 0, false, false
+		// One short sequence: repaired only when it decodes to a common
+		// character and reads as much better as the scorer asks of a
+		// cluster on its own; it vouches for nothing.
+		if evidence == 0 || rarest > 0 || bestBad >= 0 || readingBadness(line, runs, nil, 0, 0)-
+			readingBadness(line, runs, buf, 1<<best, charsetPrior[best]) < acceptScore {
+			return nil, 0, 0, false, false
+		}
+		agreed = 0
 	}
 	if best == cp1252 && c1 {
 		return buf, 1 << latin1, agreed, rare, true
@@ -197,12 +228,13 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 
 // inspect reads text, a line as fastLine repairs it. pair reports a
 // mojibake lead followed by a continuation of the same charset: another
-// layer. plausible reports that text is free of what a wrong reading makes
+// layer; standIn a lead followed by what may stand for a lost byte (a
+// space, '?', U+FFFD), which the scorer examines. plausible reports that text is free of what a wrong reading makes
 // of mojibake: a combining mark of U+0300-U+036F after a Latin letter
 // (MacRoman's reading of "Ã©"), or letters of two scripts, or a lower-case
 // letter before a capital, glued together where one of them is not ASCII.
 // Clean text has none of them.
-func inspect(text []byte) (pair, plausible bool) {
+func inspect(text []byte) (pair, standIn, plausible bool) {
 	t := propsTable()
 	plausible = true
 	var prev rune = ' '
@@ -211,6 +243,12 @@ func inspect(text []byte) (pair, plausible bool) {
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf {
+			// As pairMask: a space for 0xA0 after a two-byte lead, or
+			// between a longer lead and a continuation; '?' after a lead.
+			long := pe != nil && pe.lead&^pe.lead2&nbspCharsets != 0 && i+1 < len(text) && text[i+1] >= utf8.RuneSelf
+			if pe != nil && (c == ' ' && (pe.sp != 0 || long) || c == '?' && pe.lead2 != 0) {
+				standIn = true
+			}
 			if prev >= utf8.RuneSelf && isLetter(pp.class()) {
 				p := propOf(t, rune(c))
 				if isLetter(p.class()) && transition(prev, pp.class(), pp.script(), rune(c), p.class(), p.script()) >= 3 {
@@ -231,7 +269,7 @@ func inspect(text []byte) (pair, plausible bool) {
 			plausible = false
 		}
 		e := lookup(r)
-		if e != nil && pe != nil && pe.lead&e.cont != 0 {
+		if pe != nil && (e != nil && pe.lead&e.cont != 0 || r == utf8.RuneError && pe.lead != 0) {
 			pair = true
 		}
 		if pair && !plausible {
@@ -262,15 +300,17 @@ const readingMargin = 2
 // maxBadness stands for the badness of a reading that cannot be rated.
 const maxBadness = 1 << 30
 
-// readingBadness rates the reading dec of line, decoded in charset k from
-// runs, as the scorer rates a cluster: the badness of each decoded run with
-// ctx runes of the line on each side, plus the charset's prior.
-func readingBadness(line string, runs []fastRun, dec []byte, k charset) int {
+// readingBadness rates the reading dec of line, in which the runs with a
+// pair in the charsets decoded are decoded, as the scorer rates a cluster:
+// the badness of each run with ctx runes of the line on each side, plus
+// prior. With decoded 0 it rates line as it is (dec is not read).
+func readingBadness(line string, runs []fastRun, dec []byte, decoded uint8, prior int) int {
 	t := propsTable()
-	total := charsetPrior[k]
+	total := prior
 	d, p := 0, 0 // offsets in dec and line
 	for _, run := range runs {
 		d += run.start - p
+		p = run.end
 		var wbuf [winBuf]rune
 		w := wbuf[:ctx]
 		for i, j := ctx-1, run.start; i >= 0; i-- {
@@ -281,17 +321,24 @@ func readingBadness(line string, runs []fastRun, dec []byte, k charset) int {
 			r, n := utf8.DecodeLastRuneInString(line[:j])
 			w[i], j = r, j-n
 		}
-		n := utf8.RuneCountInString(line[run.start:run.end]) // one byte each, decoded
-		if run.pair&(1<<k) == 0 {
-			n = run.end - run.start // as it is
-		}
-		for i := d; i < d+n; {
-			r, size := utf8.DecodeRune(dec[i:])
-			if len(w) == winBuf-ctx {
-				return maxBadness
+		if run.pair&decoded == 0 {
+			for _, r := range line[run.start:run.end] {
+				if len(w) == winBuf-ctx {
+					return maxBadness
+				}
+				w = append(w, r)
 			}
-			w = append(w, r)
-			i += size
+			d += run.end - run.start
+		} else {
+			end := d + run.e1 - run.e0 // one byte a rune of the run, decoded
+			for d < end {
+				r, n := decodeValid(dec, d)
+				if len(w) == winBuf-ctx {
+					return maxBadness
+				}
+				w = append(w, r)
+				d += n
+			}
 		}
 		j := run.end
 		for range ctx {
@@ -304,8 +351,6 @@ func readingBadness(line string, runs []fastRun, dec []byte, k charset) int {
 			j += size
 		}
 		total += badness(t, w)
-		d += n
-		p = run.end
 	}
 	return total
 }
@@ -317,8 +362,9 @@ var fastOrder = [numCharsets]charset{cp1252, cp1251, cp1250, cp1257, macroman, i
 // decodeRuns appends line to dst with each of runs that has a pair in
 // charset k, encoded in k, decoded as UTF-8: ents holds the entries of the
 // runs' runes. valid is false when such a run is not valid UTF-8 in k. c1
-// reports a C1 control that stood for its own byte.
-func decodeRuns(dst []byte, line string, runs []fastRun, ents []*alphaEntry, k charset) (out []byte, c1, valid bool) {
+// reports a C1 control that stood for its own byte, marks a combining mark
+// of U+0300-U+037F in the result.
+func decodeRuns(dst []byte, line string, runs []fastRun, ents []*alphaEntry, k charset) (out []byte, c1, marks, valid bool) {
 	pos := 0
 	for _, run := range runs {
 		if run.pair&(1<<k) == 0 {
@@ -331,20 +377,22 @@ func decodeRuns(dst []byte, line string, runs []fastRun, ents []*alphaEntry, k c
 			if e.r < 0xA0 && decodeTable[k][b] != e.r {
 				c1 = true
 			}
+			marks = marks || b == 0xCC || b == 0xCD // leads of U+0300-U+037F
 			dst = append(dst, b)
 		}
 		if !utf8.Valid(dst[from:]) {
-			return dst, false, false
+			return dst, false, false, false
 		}
 		pos = run.end
 	}
-	return append(dst, line[pos:]...), c1, true
+	return append(dst, line[pos:]...), c1, marks, true
 }
 
 // rate returns the evidence of reading dec of line, decoded in charset k
 // from runs (the continuation bytes of its sequences: one for "Ã©", two
-// for "â€™"), and whether one of the characters decoded is rare.
-func rate(line string, runs []fastRun, dec []byte, k charset) (evidence int, rare bool) {
+// for "â€™"), the highest rarity of the characters decoded, and whether
+// they hold a pair: another layer.
+func rate(line string, runs []fastRun, dec []byte, k charset) (evidence, rarest int, pair bool) {
 	t := propsTable()
 	d, p := 0, 0 // offsets in dec and line
 	for _, run := range runs {
@@ -355,21 +403,18 @@ func rate(line string, runs []fastRun, dec []byte, k charset) (evidence int, rar
 			continue
 		}
 		end := d + run.e1 - run.e0 // each rune of the run is one byte now
+		var pe *alphaEntry
 		for d < end {
 			r, n := decodeValid(dec, d)
-			if propOf(t, r).rarity() >= rareRune {
-				rare = true
+			e := lookup(r)
+			if pe != nil && e != nil && pe.lead&e.cont != 0 {
+				pair = true
 			}
+			pe = e
+			rarest = max(rarest, propOf(t, r).rarity())
 			evidence += n - 1
 			d += n
 		}
 	}
-	return evidence, rare
-}
-
-// hasPairIn reports whether text holds a mojibake lead followed by a
-// continuation of the same charset.
-func hasPairIn(text []byte) bool {
-	pair, _ := inspect(text)
-	return pair
+	return evidence, rarest, pair
 }

@@ -214,18 +214,21 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 }
 
 // fixMojibakeLayer undoes one layer of mis-decoding wherever the scorer is
-// convinced. vouched carries the charsets already proven in earlier layers;
+// convinced, and reports whether the next layer would change nothing. vouched carries the charsets already proven in earlier layers;
 // it returns the charsets used as a bit mask (latin1 included).
 //
 // When no charset is vouched for yet, the lines before the first strong
 // pair are left as they are: from is its lead's offset when the caller
 // knows it (scanAt), or -1.
-func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, uint16) {
+func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, uint16, bool) {
 	// Only lines with a suspicious pair are examined rune by rune; a charset
 	// proven on one line vouches for the lines after it, and for all lines
 	// in the next layer.
 	var b strings.Builder
 	var used uint16
+	settled := true // the next layer would change nothing
+	left := false   // a line with a pair was left as it is
+	v0 := *vouched
 	pos := 0 // s[:pos] is settled (and written to b once something changed)
 	for i := 0; i < len(s); {
 		j, level := from, pairStrong
@@ -252,14 +255,16 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			}
 		}
 		if level != pairStrong && *vouched == 0 {
+			left = true
 			i = end
 			continue
 		}
-		if out, u, ok := r.fast.fastLine(s[start:end], vouched); ok {
+		if out, u, done, ok := r.fast.fastLine(s[start:end], vouched); ok {
 			if used == 0 {
 				b.Grow(len(s))
 			}
 			used |= u
+			settled = settled && done
 			b.WriteString(s[pos:start])
 			b.Write(out)
 			pos, i = end, end
@@ -270,6 +275,8 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 		}
 		r.line = appendRunes(r.line[:0], s[start:end])
 		out, u := r.repair(r.line, vouched, 0)
+		left = left || u == 0
+		settled = settled && u == 0
 		if u != 0 {
 			if used == 0 {
 				b.Grow(len(s))
@@ -284,10 +291,12 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 		i = end
 	}
 	if used == 0 {
-		return s, 0
+		return s, 0, true
 	}
+	// A line left alone may be repaired once a charset is vouched for.
+	settled = settled && !(left && *vouched != v0)
 	b.WriteString(s[pos:])
-	return b.String(), used
+	return b.String(), used, settled
 }
 
 // appendRunes appends the runes of s to rs.

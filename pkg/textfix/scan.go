@@ -72,7 +72,8 @@ func below8(w uint64, c byte) uint64 {
 // Mojibake is only suspected where a lead is followed by a continuation of
 // the same charset (or a stand-in for a lost byte) that decode together
 // into something the repair could accept with no charset vouched for yet:
-// a strong pair (see pairLevel).
+// a strong pair (see pairLevel). Once it finds one, scan stops and names
+// every step (see mojibakeFound).
 func scan(s string, o Options) uint8 {
 	need, _ := scanAt(s, o)
 	return need
@@ -82,10 +83,8 @@ func scan(s string, o Options) uint8 {
 // strong pair, where the mojibake repair starts (-1 when there is none).
 func scanAt(s string, o Options) (uint8, int) {
 	var need uint8
-	trigger := -1
 	prevH, prevNL := false, true // as in needsWhitespace
 	nfcFrom := -1                // start of a stretch the norm package must check
-	moji := o.Mojibake           // still looking for mojibake
 	var lead uint8               // the charsets of the mojibake lead just read, if a non-ASCII rune follows
 	leadAt := 0
 	for i := 0; i < len(s); {
@@ -157,8 +156,7 @@ func scanAt(s string, o Options) (uint8, int) {
 				m = lead
 			}
 			if m != 0 && pairLevel(s, leadAt, m) == pairStrong {
-				need |= needMojibake
-				moji, trigger = false, leadAt
+				return mojibakeFound(s, i, o), leadAt
 			}
 			lead = 0
 		}
@@ -199,15 +197,14 @@ func scanAt(s string, o Options) (uint8, int) {
 			}
 		}
 		prevH, prevNL = h, false
-		if moji && v&rLead != 0 {
+		if o.Mojibake && v&rLead != 0 {
 			// A lead: the pair with a non-ASCII rune is checked when that
 			// rune is read; with ' ' or '?' (stand-ins), now.
 			if j := i + n; j < len(s) && s[j] >= utf8.RuneSelf {
 				lead, leadAt = uint8(v&rLead), i
 			} else if j < len(s) && (s[j] == ' ' || s[j] == '?') {
 				if m := pairMask(s, j, lookup(r)); m != 0 && pairLevel(s, i, m) == pairStrong {
-					need |= needMojibake
-					moji, trigger = false, i
+					return mojibakeFound(s, i, o), i
 				}
 			}
 		}
@@ -219,7 +216,19 @@ func scanAt(s string, o Options) (uint8, int) {
 	if prevH {
 		need |= needWhitespace
 	}
-	return need & o.mask(), trigger
+	return need & o.mask(), -1
+}
+
+// mojibakeFound is what scan returns once it has found mojibake at s[i]:
+// the mojibake repair will change the text, and the text it makes is
+// scanned again, so the other steps are left to that scan, or to
+// themselves should the repair change nothing. Only the rest of the text
+// must be valid UTF-8, or every step must look.
+func mojibakeFound(s string, i int, o Options) uint8 {
+	if !utf8.ValidString(s[i:]) {
+		return needAll & o.mask()
+	}
+	return (needAll &^ needUTF8) & o.mask()
 }
 
 // decodeRune is utf8.DecodeRuneInString(s[i:]) with the two- and

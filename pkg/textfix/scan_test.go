@@ -102,7 +102,7 @@ func checkScan(t *testing.T, s string) {
 	}
 	if need&needMojibake == 0 {
 		var v uint8
-		if out, _ := fixMojibakeLayer(s, &v, new(repairer), -1); out != s {
+		if out, _, _ := fixMojibakeLayer(s, &v, new(repairer), -1); out != s {
 			t.Errorf("scan(%q): mojibake not needed, but its repair changes it to %q", s, out)
 		}
 		if out := referenceMojibakeLayer(s); out != s {
@@ -119,7 +119,11 @@ func checkScan(t *testing.T, s string) {
 			t.Errorf("scan(%q): whitespace not needed, but it changes it to %q", s, out)
 		}
 	}
-	if want := norm.NFC.IsNormalString(s); (need&needNFC == 0) != want || isNFC(s) != want {
+	// NFC is named exactly, except once mojibake is found: then scan
+	// stops and names every step.
+	want := norm.NFC.IsNormalString(s)
+	exact := need&needMojibake == 0
+	if need&needNFC == 0 && !want || exact && (need&needNFC == 0) != want || isNFC(s) != want {
 		t.Errorf("scan(%q): NFC needed %v, isNFC %v; IsNormalString %v", s, need&needNFC != 0, isNFC(s), want)
 	}
 }
@@ -132,7 +136,7 @@ func referenceMojibakeLayer(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		if vouched != 0 || hasStrongPair([]rune(l)) {
-			if out, _, ok := new(fastLiner).fastLine(l, &vouched); ok {
+			if out, _, _, ok := new(fastLiner).fastLine(l, &vouched); ok {
 				lines[i] = string(out)
 				continue
 			}
@@ -169,7 +173,7 @@ func TestMojibakeLayerAgreesWithReference(t *testing.T) {
 			continue
 		}
 		var v uint8
-		got, _ := fixMojibakeLayer(s, &v, new(repairer), -1)
+		got, _, _ := fixMojibakeLayer(s, &v, new(repairer), -1)
 		if want := referenceMojibakeLayer(s); got != want {
 			t.Errorf("fixMojibakeLayer(%q)\n   got: %q\n  want: %q", s, got, want)
 		}

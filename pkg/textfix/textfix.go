@@ -174,7 +174,8 @@ func FixWith(s string, o Options) (string, []string) {
 				out := s
 				for layer := 0; ; layer++ {
 					var u uint16
-					if out, u = fixMojibakeLayer(out, &vouched, rep, trigger); u == 0 {
+					var settled bool
+					if out, u, settled = fixMojibakeLayer(out, &vouched, rep, trigger); u == 0 {
 						break
 					}
 					trigger = -1
@@ -185,6 +186,9 @@ func FixWith(s string, o Options) (string, []string) {
 						return s
 					}
 					used |= u
+					if settled {
+						break
+					}
 				}
 				applied |= uint32(used) << codeMojibake
 				return out
