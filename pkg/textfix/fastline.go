@@ -194,9 +194,10 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 		return nil, 0, 0, false, false
 	}
 	evidence, rarest, again := rate(line, runs, buf, best)
-	if bestBad >= 0 && (runnerUp < bestBad+readingMargin || again) {
-		// Close, or a reading that is mojibake again, which only the
-		// next layer tells apart: the scorer looks through it.
+	if bestBad >= 0 && (runnerUp < bestBad+readingMargin || again && bestBad >= acceptScore) {
+		// Close, or a reading that may be mojibake again (it holds a pair
+		// and does not read clean), which only the next layer tells apart:
+		// the scorer looks through it.
 		return nil, 0, 0, false, false
 	}
 	// A run left as it is (no pair of the charset chosen) must be one the
