@@ -63,33 +63,47 @@ type fastLiner struct {
 // ok is false when the line is left to the scorer.
 func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint16, settled, ok bool) {
 	var agreed uint8
-	rare, good := false, false
+	var last fastLayer // the last layer decoded, when it holds a pair
 	for layer := 0; layer < maxFastLayers; layer++ {
-		o, u, a, r, ok := f.layer(line, layer)
-		if !ok {
+		l, ok := f.layer(line, layer)
+		if !ok || !l.plausibleRest {
 			break
 		}
-		out, rare = o, r
-		used |= u
-		agreed |= a
-		var pair, standIn bool
-		pair, standIn, good = inspect(out)
-		settled = !pair && !standIn
-		if !rare && !pair {
-			break
+		used |= l.used
+		agreed |= l.agreed
+		if !l.rare && !l.again {
+			*vouched |= agreed
+			return l.out, used, l.settled, true
 		}
-		line = string(out) // the next layer reads it while writing its own buffer
+		last = l
+		line = string(l.out) // the next layer reads it while writing its own buffer
 	}
-	if out == nil || rare || !good {
+	// The pairs of the last layer decoded are not another layer that
+	// fastLine could undo (a clean "’é" is a pair): the scorer will look
+	// at them, in the next round. The result must read clean throughout.
+	if last.out == nil || last.rare || !last.plausible {
 		return nil, 0, false, false
 	}
 	*vouched |= agreed
-	return out, used, settled, true
+	return last.out, used, false, true
 }
 
-// layer decodes one layer of line; rare reports a rare character in the
-// result.
-func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agreed uint8, rare, ok bool) {
+// A fastLayer is one layer decoded by fastLine: the line decoded, the
+// charset used and those that agree, and what check found in the runs
+// decoded.
+type fastLayer struct {
+	out           []byte
+	used          uint16
+	agreed        uint8
+	rare          bool // a rare character: another layer must take it apart
+	again         bool // a pair: another layer to decode
+	plausible     bool // every run decoded reads like clean text
+	plausibleRest bool // every run decoded that holds no pair reads like clean text
+	settled       bool // no pair, no stand-in, no run left with a pair: no further layer would look
+}
+
+// layer decodes one layer of line.
+func (f *fastLiner) layer(line string, layer int) (fastLayer, bool) {
 	runs, ents := f.runs[:0], f.ents[:0]
 	var m uint8       // the charsets with a pair in some run that read every run they have a pair in
 	var cant uint8    // the charsets with a pair in a run they cannot read whole
@@ -112,7 +126,7 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 			e := lookup(r)
 			if e == nil {
 				if r == utf8.RuneError {
-					return nil, 0, 0, false, false // a lost byte: the scorer's
+					return fastLayer{}, false // a lost byte: the scorer's
 				}
 				run.read = 0
 			} else {
@@ -139,16 +153,17 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 	}
 	f.runs, f.ents = runs, ents
 	if m &^= cant; m == 0 {
-		return nil, 0, 0, false, false
+		return fastLayer{}, false
 	}
 	if standIn&m != 0 {
-		return nil, 0, 0, false, false // the scorer weighs the stand-ins
+		return fastLayer{}, false // the scorer weighs the stand-ins
 	}
 	// Each charset's reading; when two differ, the one that reads better
 	// by the scorer's measure, by a clear margin, or none.
 	buf := slices.Grow(f.out[layer][:0], len(line)) // decoding never lengthens a line
 	alt := slices.Grow(f.alt[:0], len(line))
 	var c1, bestMarks bool
+	var agreed uint8
 	best := charset(numCharsets)
 	bestBad, runnerUp := -1, maxBadness
 	for _, k := range fastOrder {
@@ -191,95 +206,47 @@ func (f *fastLiner) layer(line string, layer int) (out []byte, used uint16, agre
 	}
 	f.out[layer], f.alt = buf, alt
 	if best == numCharsets {
-		return nil, 0, 0, false, false
+		return fastLayer{}, false
 	}
-	evidence, rarest, again := rate(line, runs, buf, best)
-	if bestBad >= 0 && (runnerUp < bestBad+readingMargin || again && bestBad >= acceptScore) {
+	c := check(line, runs, buf, best)
+	if bestBad >= 0 && (runnerUp < bestBad+readingMargin || c.again && bestBad >= acceptScore) {
 		// Close, or a reading that may be mojibake again (it holds a pair
 		// and does not read clean), which only the next layer tells apart:
 		// the scorer looks through it.
-		return nil, 0, 0, false, false
+		return fastLayer{}, false
 	}
 	// A run left as it is (no pair of the charset chosen) must be one the
 	// scorer would leave too: no pair of it that the scorer could repair.
+	left := false
 	for _, run := range runs {
 		if run.pair&(1<<best) != 0 {
 			continue
 		}
 		if j, _ := nextTrigger(line, run.start); j >= 0 && j < run.end {
-			return nil, 0, 0, false, false
+			return fastLayer{}, false
 		}
+		left = true
 	}
-	rare = rarest >= rareRune
-	if evidence < minFastEvidence {
+	if c.evidence < minFastEvidence {
 		// One short sequence: repaired only when it decodes to a common
 		// character and reads as much better as the scorer asks of a
 		// cluster on its own; it vouches for nothing.
-		if evidence == 0 || rarest > 0 || bestBad >= 0 || readingBadness(line, runs, nil, 0, 0)-
+		if c.evidence == 0 || c.rarest > 0 || bestBad >= 0 || readingBadness(line, runs, nil, 0, 0)-
 			readingBadness(line, runs, buf, 1<<best, charsetPrior[best]) < acceptScore {
-			return nil, 0, 0, false, false
+			return fastLayer{}, false
 		}
 		agreed = 0
 	}
+	l := fastLayer{
+		out: buf, used: 1 << best, agreed: agreed,
+		rare: c.rarest >= rareRune, again: c.again,
+		plausible: c.plausible, plausibleRest: c.plausibleRest,
+		settled: !c.again && !c.standIn && standIn == 0 && !left,
+	}
 	if best == cp1252 && c1 {
-		return buf, 1 << latin1, agreed, rare, true
+		l.used = 1 << latin1
 	}
-	return buf, 1 << best, agreed, rare, true
-}
-
-// inspect reads text, a line as fastLine repairs it. pair reports a
-// mojibake lead followed by a continuation of the same charset: another
-// layer; standIn a lead followed by what may stand for a lost byte (a
-// space, '?', U+FFFD), which the scorer examines. plausible reports that text is free of what a wrong reading makes
-// of mojibake: a combining mark of U+0300-U+036F after a Latin letter
-// (MacRoman's reading of "Ã©"), or letters of two scripts, or a lower-case
-// letter before a capital, glued together where one of them is not ASCII.
-// Clean text has none of them.
-func inspect(text []byte) (pair, standIn, plausible bool) {
-	t := propsTable()
-	plausible = true
-	var prev rune = ' '
-	pp := propOf(t, ' ')
-	var pe *alphaEntry
-	for i := 0; i < len(text); {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			// As pairMask: a space for 0xA0 after a two-byte lead, or
-			// between a longer lead and a continuation; '?' after a lead.
-			long := pe != nil && pe.lead&^pe.lead2&nbspCharsets != 0 && i+1 < len(text) && text[i+1] >= utf8.RuneSelf
-			if pe != nil && (c == ' ' && (pe.sp != 0 || long) || c == '?' && pe.lead2 != 0) {
-				standIn = true
-			}
-			if prev >= utf8.RuneSelf && isLetter(pp.class()) {
-				p := propOf(t, rune(c))
-				if isLetter(p.class()) && transition(prev, pp.class(), pp.script(), rune(c), p.class(), p.script()) >= 3 {
-					plausible = false
-				}
-			}
-			prev, pp, pe = rune(c), propOf(t, rune(c)), nil
-			i++
-			continue
-		}
-		r, n := decodeValid(text, i)
-		p := propOf(t, r)
-		if r >= 0x300 && r < 0x370 && (prev < utf8.RuneSelf || pp.script() == scLatin) {
-			plausible = false
-		}
-		if isLetter(pp.class()) && isLetter(p.class()) &&
-			transition(prev, pp.class(), pp.script(), r, p.class(), p.script()) >= 3 {
-			plausible = false
-		}
-		e := lookup(r)
-		if pe != nil && (e != nil && pe.lead&e.cont != 0 || r == utf8.RuneError && pe.lead != 0) {
-			pair = true
-		}
-		if pair && !plausible {
-			return
-		}
-		prev, pp, pe = r, p, e
-		i += n
-	}
-	return
+	return l, true
 }
 
 // decodeValid decodes the rune at text[i], which starts a valid UTF-8
@@ -389,12 +356,28 @@ func decodeRuns(dst []byte, line string, runs []fastRun, ents []*alphaEntry, k c
 	return append(dst, line[pos:]...), c1, marks, true
 }
 
-// rate returns the evidence of reading dec of line, decoded in charset k
-// from runs (the continuation bytes of its sequences: one for "Ã©", two
-// for "â€™"), the highest rarity of the characters decoded, and whether
-// they hold a pair: another layer.
-func rate(line string, runs []fastRun, dec []byte, k charset) (evidence, rarest int, pair bool) {
+// A runCheck is what check finds in a reading.
+type runCheck struct {
+	evidence  int  // the continuation bytes of the sequences: one for "Ã©", two for "â€™"
+	rarest    int  // the highest rarity of the characters decoded
+	again     bool // a pair among the characters decoded: another layer
+	standIn   bool // a lead decoded last in its run, before what may stand for a lost byte
+	plausible bool // see check, for every run
+	// plausibleRest is plausible for the runs that hold no pair, which
+	// another layer may decode.
+	plausibleRest bool
+}
+
+// check reads the runs of line decoded in charset k into dec. A run is
+// plausible when it is free of what a wrong reading makes of mojibake,
+// with the characters on each side:
+// a combining mark of U+0300-U+036F after a Latin letter (MacRoman's
+// reading of "Ã©"), or letters of two scripts, or a lower-case letter
+// before a capital, glued together where one of them is not ASCII. Clean
+// text has none of them.
+func check(line string, runs []fastRun, dec []byte, k charset) runCheck {
 	t := propsTable()
+	c := runCheck{plausible: true, plausibleRest: true}
 	d, p := 0, 0 // offsets in dec and line
 	for _, run := range runs {
 		d += run.start - p
@@ -403,19 +386,53 @@ func rate(line string, runs []fastRun, dec []byte, k charset) (evidence, rarest 
 			d += run.end - run.start
 			continue
 		}
-		end := d + run.e1 - run.e0 // each rune of the run is one byte now
+		prev := rune(' ')
+		if d > 0 {
+			prev, _ = utf8.DecodeLastRune(dec[:d])
+		}
+		pp := propOf(t, prev)
 		var pe *alphaEntry
+		pair, odd := false, false
+		end := d + run.e1 - run.e0 // each rune of the run is one byte now
 		for d < end {
 			r, n := decodeValid(dec, d)
+			pr := propOf(t, r)
+			c.rarest = max(c.rarest, pr.rarity())
+			c.evidence += n - 1
 			e := lookup(r)
 			if pe != nil && e != nil && pe.lead&e.cont != 0 {
 				pair = true
 			}
-			pe = e
-			rarest = max(rarest, propOf(t, r).rarity())
-			evidence += n - 1
+			odd = odd || glued(prev, pp, r, pr)
+			prev, pp, pe = r, pr, e
 			d += n
 		}
+		if d < len(dec) {
+			next, _ := utf8.DecodeRune(dec[d:])
+			odd = odd || glued(prev, pp, next, propOf(t, next))
+			// As pairMask: a space for 0xA0 after a two-byte lead, or
+			// between a longer lead and a continuation; '?' after a lead.
+			if pe != nil {
+				long := pe.lead&^pe.lead2&nbspCharsets != 0 && d+1 < len(dec) && dec[d+1] >= utf8.RuneSelf
+				c.standIn = c.standIn || next == ' ' && (pe.sp != 0 || long) || next == '?' && pe.lead2 != 0
+			}
+		}
+		c.again = c.again || pair
+		c.plausible = c.plausible && !odd
+		c.plausibleRest = c.plausibleRest && (pair || !odd)
 	}
-	return evidence, rarest, pair
+	return c
+}
+
+// glued reports whether rune y (props py) after rune x (props px) is what
+// a wrong reading of mojibake makes (see check).
+func glued(x rune, px runeProp, y rune, py runeProp) bool {
+	if x < utf8.RuneSelf && y < utf8.RuneSelf {
+		return false
+	}
+	if y >= 0x300 && y < 0x370 && (x < utf8.RuneSelf || px.script() == scLatin) {
+		return true
+	}
+	return isLetter(px.class()) && isLetter(py.class()) &&
+		transition(x, px.class(), px.script(), y, py.class(), py.script()) >= 3
 }
