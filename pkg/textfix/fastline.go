@@ -56,11 +56,13 @@ type fastLiner struct {
 // charset order) is reported; of two different readings, the one with the
 // lower badness wins by readingMargin or the line goes to the scorer. A
 // result that holds a rare character or another pair is decoded again, up
-// to maxFastLayers; the last must be plausible. It returns the repaired
-// line, valid until the next call, and the charsets used, and adds to
-// vouched every charset that read the line that way; settled reports that the result holds no pair and no lead before
-// a stand-in for a lost byte, so that no further layer would examine it;
-// ok is false when the line is left to the scorer.
+// to maxFastLayers; every run decoded must read like clean text (see
+// check). It returns the repaired line, valid until the next call, and the
+// charsets used, and adds to vouched every charset that read the line that
+// way; settled reports that the result holds no pair and no lead before a
+// stand-in for a lost byte, and that no run with a pair was left as it
+// was, so that no further layer would examine the line; ok is false when
+// the line is left to the scorer.
 func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint16, settled, ok bool) {
 	var agreed uint8
 	var last fastLayer // the last layer decoded, when it holds a pair
