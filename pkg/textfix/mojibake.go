@@ -213,9 +213,11 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 	return b, true
 }
 
-// fixMojibakeLayer undoes one layer of mis-decoding wherever the scorer is
-// convinced, and reports whether the next layer would change nothing. vouched carries the charsets already proven in earlier layers;
-// it returns the charsets used as a bit mask (latin1 included).
+// fixMojibakeLayer undoes one layer of mis-decoding wherever the scorer
+// (or the whole-line repair, fastLine) is convinced. vouched carries the
+// charsets already proven in earlier layers; it returns the charsets used
+// as a bit mask (latin1 included), and whether the next layer would change
+// nothing, so that the caller need not run it.
 //
 // When no charset is vouched for yet, the lines before the first strong
 // pair are left as they are: from is its lead's offset when the caller
