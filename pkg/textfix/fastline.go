@@ -110,15 +110,7 @@ func (f *fastLiner) layer(line string, layer int) (fastLayer, bool) {
 	var m uint8       // the charsets with a pair in some run that read every run they have a pair in
 	var cant uint8    // the charsets with a pair in a run they cannot read whole
 	var standIn uint8 // the charsets with a lead before a stand-in for a lost byte
-	for i := 0; i < len(line); {
-		if i+8 <= len(line) && load8(line, i)&hi8 == 0 {
-			i += 8
-			continue
-		}
-		if line[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
+	for i := skipASCII(line, 0); i < len(line); i = skipASCII(line, i) {
 		// A run of non-ASCII runes: the charsets that may read all of it
 		// as sequences, and those that have a pair in it.
 		run := fastRun{start: i, read: 1<<numCharsets - 1, e0: len(ents)}

@@ -53,6 +53,18 @@ func load8(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
+// skipASCII returns the offset of the first non-ASCII byte of s at or
+// after i, or len(s).
+func skipASCII(s string, i int) int {
+	for i+8 <= len(s) && load8(s, i)&hi8 == 0 {
+		i += 8
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
+}
+
 // eq8 sets the high bit of each byte of the ASCII word w that equals c.
 func eq8(w uint64, c byte) uint64 {
 	return ^((w ^ ones*uint64(c)) + lo7) & hi8

@@ -227,15 +227,7 @@ func longCluster(rs []rune, i int, k charset, cut bool) bool {
 // suspicious pair rated weak or strong, and its level; -1 when there is
 // none.
 func nextTrigger(s string, i int) (int, int) {
-	for i < len(s) {
-		if i+8 <= len(s) && load8(s, i)&hi8 == 0 {
-			i += 8
-			continue
-		}
-		if s[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
+	for i = skipASCII(s, i); i < len(s); i = skipASCII(s, i) {
 		r, n := decodeRune(s, i)
 		if runeInfo(r)&rLead != 0 {
 			if m := pairMask(s, i+n, lookup(r)); m != 0 {
