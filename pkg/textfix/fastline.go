@@ -404,8 +404,9 @@ func check(line string, runs []fastRun, dec []byte, k charset) runCheck {
 		if d < len(dec) {
 			next, _ := utf8.DecodeRune(dec[d:])
 			odd = odd || glued(prev, pp, next, propOf(t, next))
-			// As pairMask: a space for 0xA0 after a two-byte lead, or
-			// between a longer lead and a continuation; '?' after a lead.
+			// As pairMask, for the ASCII that follows a run: a space for
+			// 0xA0 after a two-byte lead, or between a longer lead and a
+			// continuation; '?' after a lead.
 			if pe != nil {
 				long := pe.lead&^pe.lead2&nbspCharsets != 0 && d+1 < len(dec) && dec[d+1] >= utf8.RuneSelf
 				c.standIn = c.standIn || next == ' ' && (pe.sp != 0 || long) || next == '?' && pe.lead2 != 0
