@@ -90,6 +90,60 @@ func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint
 	return last.out, used, false, true
 }
 
+// weakLineScore is how much lower the badness of a line whose pairs are
+// all weak must be once repaired, beyond the prior of the charset used,
+// for weakLine to repair it. Lines of plausible letters gain nothing.
+const weakLineScore = 2
+
+// weakLine repairs a line whose suspicious pairs are all weak, with no
+// charset vouched for: shared holds the charsets in which two or more of
+// them are weak (none: the line is left as it is). One weak pair is
+// damage too slight to tell from text that merely looks odd; two of the
+// same charset on one line are evidence enough when fastLine repairs the
+// line whole, vouching for that charset, and the line reads better by
+// weakLineScore ("¬•151 and ¬£0.79" read as MacRoman is "¥151 and £0.79").
+// A line of plausible letters does not ("HÅØYA" reads no better as
+// windows-1257's "HŨYA"). The repair vouches for nothing: it returns the
+// repaired line, valid until the next call of fastLine, the charsets used
+// and whether it is settled (see fastLine).
+func (f *fastLiner) weakLine(line string, shared uint8) (out []byte, used uint16, settled, ok bool) {
+	if shared == 0 {
+		return nil, 0, false, false
+	}
+	var v uint8
+	out, used, settled, ok = f.fastLine(line, &v)
+	if !ok || v&shared == 0 {
+		return nil, 0, false, false
+	}
+	prior := 0
+	for k := range numCharsets {
+		if used&(1<<k) != 0 {
+			prior = max(prior, charsetPrior[k])
+		}
+	}
+	if textBadness(f, line)-textBadness(f, string(out))-prior < weakLineScore {
+		return nil, 0, false, false
+	}
+	return out, used, settled, true
+}
+
+// textBadness rates s as it is, as readingBadness rates a line: the
+// badness of each run of non-ASCII runes in its context. It uses f's
+// runs buffer.
+func textBadness(f *fastLiner, s string) int {
+	runs := f.runs[:0]
+	for i := skipASCII(s, 0); i < len(s); i = skipASCII(s, i) {
+		start := i
+		for i < len(s) && s[i] >= utf8.RuneSelf {
+			_, n := decodeRune(s, i)
+			i += n
+		}
+		runs = append(runs, fastRun{start: start, end: i})
+	}
+	f.runs = runs
+	return readingBadness(s, runs, nil, 0, 0)
+}
+
 // A fastLayer is one layer decoded by fastLine: the line decoded, the
 // charset used and those that agree, and what check found in the runs
 // decoded.

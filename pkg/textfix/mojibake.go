@@ -233,9 +233,9 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 	v0 := *vouched
 	pos := 0 // s[:pos] is settled (and written to b once something changed)
 	for i := 0; i < len(s); {
-		j, level := from, pairStrong
+		j, level, weak := from, pairStrong, uint8(0)
 		if from < 0 || *vouched != 0 {
-			j, level = nextTrigger(s, i)
+			j, level, weak = nextTriggerIn(s, i)
 		}
 		from = -1
 		if j < 0 {
@@ -249,14 +249,30 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			end++
 		}
 		// A weak pair is only repaired with the help of a strong cluster
-		// on the line or of a charset already vouched for.
+		// on the line, of a charset already vouched for, or of another
+		// weak pair of the same charset (see weakLine).
+		shared := uint8(0) // the charsets in which two weak pairs of the line are weak
 		for k := j; level == pairWeak && *vouched == 0; {
 			_, n := utf8.DecodeRuneInString(s[k:])
-			if k, level = nextTrigger(s[:end], k+n); k < 0 {
+			var w uint8
+			if k, level, w = nextTriggerIn(s[:end], k+n); k < 0 {
 				break
 			}
+			shared |= weak & w
+			weak |= w
 		}
 		if level != pairStrong && *vouched == 0 {
+			if out, u, done, ok := r.fast.weakLine(s[start:end], shared); ok {
+				if used == 0 {
+					b.Grow(len(s))
+				}
+				used |= u
+				settled = settled && done
+				b.WriteString(s[pos:start])
+				b.Write(out)
+				pos, i = end, end
+				continue
+			}
 			left = true
 			i = end
 			continue

@@ -99,6 +99,7 @@ func scanAt(s string, o Options) (uint8, int) {
 	nfcFrom := -1                // start of a stretch the norm package must check
 	var lead uint8               // the charsets of the mojibake lead just read, if a non-ASCII rune follows
 	leadAt := 0
+	var weak uint8 // the charsets of the weak pairs of the line so far (see weakLine)
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -130,6 +131,9 @@ func scanAt(s string, o Options) (uint8, int) {
 			case c == '\n' || c == '\r':
 				if prevH {
 					need |= needWhitespace
+				}
+				if c == '\n' {
+					weak = 0
 				}
 				if c == '\r' {
 					need |= needControls
@@ -167,8 +171,15 @@ func scanAt(s string, o Options) (uint8, int) {
 			if r == utf8.RuneError {
 				m = lead
 			}
-			if m != 0 && pairLevel(s, leadAt, m) == pairStrong {
-				return mojibakeFound(s, i, o), leadAt
+			if m != 0 {
+				level, w := pairLevelIn(s, leadAt, m)
+				if level == pairStrong {
+					return mojibakeFound(s, i, o), leadAt
+				}
+				if weak&w != 0 {
+					return mojibakeFound(s, i, o), -1 // two weak pairs of a charset
+				}
+				weak |= w
 			}
 			lead = 0
 		}
@@ -215,8 +226,15 @@ func scanAt(s string, o Options) (uint8, int) {
 			if j := i + n; j < len(s) && s[j] >= utf8.RuneSelf {
 				lead, leadAt = uint8(v&rLead), i
 			} else if j < len(s) && (s[j] == ' ' || s[j] == '?') {
-				if m := pairMask(s, j, lookup(r)); m != 0 && pairLevel(s, i, m) == pairStrong {
-					return mojibakeFound(s, i, o), i
+				if m := pairMask(s, j, lookup(r)); m != 0 {
+					level, w := pairLevelIn(s, i, m)
+					if level == pairStrong {
+						return mojibakeFound(s, i, o), i
+					}
+					if weak&w != 0 {
+						return mojibakeFound(s, i, o), -1
+					}
+					weak |= w
 				}
 			}
 		}

@@ -29,6 +29,11 @@ func TestFix(t *testing.T) {
 		{"negative: Ukrainian capitals", "ВІКІ is Ukrainian for WIKI", "ВІКІ is Ukrainian for WIKI"},
 		{"negative: ellipsis after capital", "RETWEET SE VOCÊ…", "RETWEET SE VOCÊ…"},
 		{"negative: spaced letters", "C O N C L U S Ã O", "C O N C L U S Ã O"},
+		{"two weak pairs of cp437: degree signs", "It reached 38 ┬░C in Seville and 40 ┬░C in Cordoba.", "It reached 38 °C in Seville and 40 °C in Cordoba."},
+		{"two weak pairs of MacRoman: minus and yen", "The index fell 2.3% (‚àí45.6 points); the yen at ¬•151.20.", "The index fell 2.3% (−45.6 points); the yen at ¥151.20."},
+		{"two weak pairs of ISO-8859-2: umlauts", "das Gesetz Ăźber die FĂśrderung", "das Gesetz über die Förderung"},
+		{"negative: Norwegian capitals, two weak pairs", "HÅØYA ER BLÅØYD", "HÅØYA ER BLÅØYD"},
+		{"negative: Finnish Ä before no-break spaces, two weak pairs", "SELKÄ\u00a0EDELLÄ\u00a0MAAHAN via @YouTube", "SELKÄ\u00a0EDELLÄ\u00a0MAAHAN via @YouTube"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +60,9 @@ func TestFixWithCodes(t *testing.T) {
 		{"Dellâ€™s &amp;", Options{HTMLEntities: true}, "Dellâ€™s &", []string{"html-entities"}},
 		{"Dellâ€™s &amp;", Options{}, "Dellâ€™s &amp;", nil},
 		{"bad \xff byte", Options{}, "bad ÿ byte", []string{"invalid-utf8"}},
+		{"38 ┬░C, 40 ┬░C", DefaultOptions(), "38 °C, 40 °C", []string{"mojibake:cp437"}},
+		// Two weak pairs vouch for nothing: the lone one on the next line stays.
+		{"at ¬•151 and ¬£0.79\nit costs ¬£5", DefaultOptions(), "at ¥151 and £0.79\nit costs ¬£5", []string{"mojibake:macroman"}},
 	}
 	for _, tt := range tests {
 		got, codes := FixWith(tt.in, tt.o)

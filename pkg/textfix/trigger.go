@@ -54,6 +54,13 @@ func pairMask(s string, j int, e *alphaEntry) uint8 {
 // strong clusters could carry is weak; one that nothing could carry, or
 // that decodes to a rare character, is none. It does not allocate.
 func pairLevel(s string, i int, m uint8) int {
+	level, _ := pairLevelIn(s, i, m)
+	return level
+}
+
+// pairLevelIn is pairLevel that also returns, for a weak pair, the
+// charsets in which it is weak.
+func pairLevelIn(s string, i int, m uint8) (int, uint8) {
 	// Most pairs in clean text fail to form a whole sequence, or decode to
 	// a rare character: that much can be read off the bytes.
 	r, n := decodeRune(s, i)
@@ -79,7 +86,7 @@ func pairLevel(s string, i int, m uint8) int {
 		}
 	}
 	if m = viable; m == 0 {
-		return pairNone
+		return pairNone, 0
 	}
 	// The line's runes from ctx before the lead on, enough for the
 	// sequence, the one after it and their context.
@@ -110,13 +117,20 @@ func pairLevel(s string, i int, m uint8) int {
 	// rs holds what parseSeq and scoreCluster read of a sequence at rs[p]
 	// and of one right after it (up to p+15). Only a longer cluster can
 	// reach the end of rs before the end of the line.
-	return runeLevel(rs, p, m, j < len(s) && s[j] != '\n')
+	return runeLevelIn(rs, p, m, j < len(s) && s[j] != '\n')
 }
 
 // runeLevel is pairLevel on runes: rs[p] is the lead, m its candidate
 // mask, and cut tells whether rs stops short of the end of the line.
 func runeLevel(rs []rune, p int, m uint8, cut bool) int {
-	level := pairNone
+	level, _ := runeLevelIn(rs, p, m, cut)
+	return level
+}
+
+// runeLevelIn is runeLevel that also returns, for a weak pair, the
+// charsets in which it is weak.
+func runeLevelIn(rs []rune, p int, m uint8, cut bool) (int, uint8) {
+	level, weak := pairNone, uint8(0)
 	for k := charset(0); k < numCharsets; k++ {
 		if m&(1<<k) == 0 {
 			continue
@@ -130,7 +144,7 @@ func runeLevel(rs []rune, p int, m uint8, cut bool) int {
 				// A longer cluster: strong, unless one of its sequences
 				// decodes to a rare character.
 				if longCluster(rs, end, k, cut) {
-					return pairStrong
+					return pairStrong, 0
 				}
 				continue
 			}
@@ -147,12 +161,13 @@ func runeLevel(rs []rune, p int, m uint8, cut bool) int {
 		switch sc := scoreCluster(rs, &c, one[:], 0, nil); {
 		case sc == rejected:
 		case sc >= acceptScore, lossy && sc >= lossyAccept:
-			return pairStrong
+			return pairStrong, 0
 		case sc+bigDocBonus >= acceptScore, lossy && sc+bigDocBonus >= lossyAccept:
 			level = pairWeak
+			weak |= 1 << k
 		}
 	}
-	return level
+	return level, weak
 }
 
 // mayParse reports whether parseSeq may read a sequence of charset k that
@@ -227,18 +242,25 @@ func longCluster(rs []rune, i int, k charset, cut bool) bool {
 // suspicious pair rated weak or strong, and its level; -1 when there is
 // none.
 func nextTrigger(s string, i int) (int, int) {
+	j, level, _ := nextTriggerIn(s, i)
+	return j, level
+}
+
+// nextTriggerIn is nextTrigger that also returns, for a weak pair, the
+// charsets in which it is weak.
+func nextTriggerIn(s string, i int) (int, int, uint8) {
 	for i = skipASCII(s, i); i < len(s); i = skipASCII(s, i) {
 		r, n := decodeRune(s, i)
 		if runeInfo(r)&rLead != 0 {
 			if m := pairMask(s, i+n, lookup(r)); m != 0 {
-				if level := pairLevel(s, i, m); level != pairNone {
-					return i, level
+				if level, weak := pairLevelIn(s, i, m); level != pairNone {
+					return i, level, weak
 				}
 			}
 		}
 		i += n
 	}
-	return -1, pairNone
+	return -1, pairNone, 0
 }
 
 // candMask returns the charsets in which a sequence may start at rs[i]: a
