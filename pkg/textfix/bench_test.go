@@ -3,6 +3,7 @@ package textfix
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // benchText repeats lines until it has about n bytes.
@@ -108,4 +109,59 @@ func isEnglishLike(l string) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkDamagedLineBounds sets the cost of Fix on a damaged line, one
+// call a line, beside two bare passes over the same lines that any repair
+// of them needs at least: checking that a line is valid UTF-8, and
+// decoding each rune, looking it up and writing its byte in one charset
+// (docs/textfix.md, Speed). All report ns/line.
+func BenchmarkDamagedLineBounds(b *testing.B) {
+	var lines []string
+	for _, l := range readCleanLines(b) {
+		for _, k := range damageKinds {
+			if d := k.damage(l); d != l {
+				lines = append(lines, d)
+			}
+		}
+	}
+	perLine := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(lines)), "ns/line")
+	}
+	b.Run("fix", func(b *testing.B) {
+		for b.Loop() {
+			for _, l := range lines {
+				Fix(l)
+			}
+		}
+		perLine(b)
+	})
+	b.Run("valid-utf8", func(b *testing.B) {
+		for b.Loop() {
+			for _, l := range lines {
+				utf8.ValidString(l)
+			}
+		}
+		perLine(b)
+	})
+	buf := make([]byte, 0, 1024)
+	b.Run("decode-lookup-write", func(b *testing.B) {
+		for b.Loop() {
+			for _, l := range lines {
+				buf = buf[:0]
+				for i := 0; i < len(l); {
+					j := skipASCII(l, i)
+					buf = append(buf, l[i:j]...)
+					for i = j; i < len(l) && l[i] >= utf8.RuneSelf; {
+						r, n := decodeRune(l, i)
+						if e := lookup(r); e != nil {
+							buf = append(buf, e.b[cp1252])
+						}
+						i += n
+					}
+				}
+			}
+		}
+		perLine(b)
+	})
 }
