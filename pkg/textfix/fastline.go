@@ -2,6 +2,7 @@ package textfix
 
 import (
 	"slices"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -90,41 +91,90 @@ func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint
 	return last.out, used, false, true
 }
 
-// weakLineScore is how much lower the badness of a line whose pairs are
-// all weak must be once repaired, beyond the prior of the charset used,
-// for weakLine to repair it. Lines of plausible letters gain nothing.
-const weakLineScore = 2
-
 // weakLine repairs a line whose suspicious pairs are all weak, with no
 // charset vouched for: shared holds the charsets in which two or more of
 // them are weak (none: the line is left as it is). One weak pair is
-// damage too slight to tell from text that merely looks odd; two of the
-// same charset on one line are evidence enough when fastLine repairs the
-// line whole, vouching for that charset, and the line reads better by
-// weakLineScore ("¬•151 and ¬£0.79" read as MacRoman is "¥151 and £0.79").
-// A line of plausible letters does not ("HÅØYA" reads no better as
-// windows-1257's "HŨYA"). The repair vouches for nothing: it returns the
-// repaired line, valid until the next call of fastLine, the charsets used
-// and whether it is settled (see fastLine).
+// damage too slight to tell from text that merely looks odd. Two of one
+// charset are evidence enough only when the whole line is that damage:
+//   - every run of non-ASCII characters of the line, encoded in that
+//     charset, is valid UTF-8 (a clean letter elsewhere on the line, as
+//     in "Γ(1/2) = √π" or Romanian "EDUCATĂ”", shows text, not damage);
+//   - fastLine repairs the line and vouches for that charset;
+//   - every character the repair makes is graphic (no unassigned code
+//     point, format character or control: "×½" is not windows-1252
+//     damage of U+05FD);
+//   - the line reads better by as much as the scorer asks of a cluster on
+//     its own, beyond the charset's prior: its badness, every run in its
+//     context, falls by acceptScore or more ("38 ┬░C ... 40 ┬░C" read as
+//     cp437 is "38 °C ... 40 °C"; "HÅØYA" reads no better as
+//     windows-1257's "HŨYA").
+//
+// The repair vouches for nothing. It returns the repaired line, valid
+// until the next call of fastLine, the charsets used and whether it is
+// settled (see fastLine).
 func (f *fastLiner) weakLine(line string, shared uint8) (out []byte, used uint16, settled, ok bool) {
-	if shared == 0 {
+	whole := wholeCharsets(line, shared)
+	if whole == 0 {
 		return nil, 0, false, false
 	}
 	var v uint8
 	out, used, settled, ok = f.fastLine(line, &v)
-	if !ok || v&shared == 0 {
+	if !ok || v&whole == 0 {
 		return nil, 0, false, false
 	}
-	prior := 0
-	for k := range numCharsets {
-		if used&(1<<k) != 0 {
-			prior = max(prior, charsetPrior[k])
+	k := fastOrder[0]
+	for _, k = range fastOrder {
+		if v&whole&(1<<k) != 0 {
+			break
 		}
 	}
-	if textBadness(f, line)-textBadness(f, string(out))-prior < weakLineScore {
+	for i := 0; i < len(out); {
+		if out[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(out[i:])
+		if !unicode.IsGraphic(r) {
+			return nil, 0, false, false
+		}
+		i += n
+	}
+	before, after := textBadness(f, line), textBadness(f, string(out))
+	if before == maxBadness || after == maxBadness || before-after-charsetPrior[k] < acceptScore {
 		return nil, 0, false, false
 	}
 	return out, used, settled, true
+}
+
+// wholeCharsets returns the charsets of mask in which every run of
+// non-ASCII characters of line is valid UTF-8 once encoded.
+func wholeCharsets(line string, mask uint8) uint8 {
+	var buf [64]byte
+	var whole uint8
+	for k := range numCharsets {
+		if mask&(1<<k) == 0 {
+			continue
+		}
+		ok := true
+		for i := skipASCII(line, 0); ok && i < len(line); i = skipASCII(line, i) {
+			run := buf[:0]
+			for i < len(line) && line[i] >= utf8.RuneSelf {
+				r, n := decodeRune(line, i)
+				e := lookup(r)
+				if e == nil || (e.lead|e.cont)&(1<<k) == 0 {
+					ok = false
+					break
+				}
+				run = append(run, e.b[k])
+				i += n
+			}
+			ok = ok && utf8.Valid(run)
+		}
+		if ok {
+			whole |= 1 << k
+		}
+	}
+	return whole
 }
 
 // textBadness rates s as it is, as readingBadness rates a line: the

@@ -236,7 +236,7 @@ func TestFastLineLoneSequence(t *testing.T) {
 func TestWeakLine(t *testing.T) {
 	const (
 		degrees = "It reached 38 ┬░C in Seville and 40 ┬░C in Cordoba."
-		money   = "The index fell 2.3% (‚àí45.6 points); the yen at ¬•151.20."
+		money   = "The index fell 2.3% (‚àí45.6 points); the yen traded at ¬•151.20 and the pound at ¬£0.79."
 	)
 	tests := []struct {
 		name   string
@@ -246,13 +246,20 @@ func TestWeakLine(t *testing.T) {
 		used   uint16
 	}{
 		{"cp437 degree signs", degrees, 1 << cp437, "It reached 38 °C in Seville and 40 °C in Cordoba.", 1 << cp437},
-		{"MacRoman minus and yen", money, 1 << macroman, "The index fell 2.3% (−45.6 points); the yen at ¥151.20.", 1 << macroman},
+		{"MacRoman minus, yen and pound", money, 1 << macroman, "The index fell 2.3% (−45.6 points); the yen traded at ¥151.20 and the pound at £0.79.", 1 << macroman},
 		{"ISO-8859-2 umlauts", "das Gesetz Ăźber die FĂśrderung", 1<<cp1250 | 1<<iso88592, "das Gesetz über die Förderung", 1 << iso88592},
 		{"no shared charset", degrees, 0, "", 0},
 		{"the repair is in another charset than the weak pairs", degrees, 1 << cp1252, "", 0},
 		{"plausible letters: Norwegian capitals", "HÅØYA ER BLÅØYD", 1 << cp1257, "", 0},
 		{"plausible letters: Finnish Ä before no-break spaces", "SELKÄ\u00a0EDELLÄ\u00a0MAAHAN via @YouTube", 1<<cp1252 | 1<<cp1250 | 1<<iso88592 | 1<<cp1257, "", 0},
 		{"clean line", "Grüße aus München, 38 °C", 1 << cp1252, "", 0},
+		{"too little gain: MacRoman minus and yen alone", "The index fell 2.3% (‚àí45.6 points); the yen at ¬•151.20.", 1 << macroman, "", 0},
+		{"a clean letter elsewhere: square roots beside Γ", "Γ(1/2) = √π and Γ(3/2) = √π/2.", 1 << macroman, "", 0},
+		{"a clean letter elsewhere: Romanian capitals", "programele „ROMÂNIA EDUCATĂ” și „ȘCOALA DIGITALĂ” în Parlament", 1 << cp1250, "", 0},
+		{"a repair to unassigned code points: fractions", "Recipe scaled ×½ and ×¼ for two.", 1<<cp1252 | 1<<cp1257, "", 0},
+		{"a repair to a format character", "Ø… and Ø…", 1 << cp1252, "", 0},
+		{"too little gain: Portuguese capitals before no-break spaces", "IRMÃ\u00a0! IRMÃ\u00a0!", 1 << cp1252, "", 0},
+		{"too little gain: box drawing", "├┤ and ├┤ in a table; ┬┐ and ┬┐ too.", 1 << cp437, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

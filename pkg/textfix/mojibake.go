@@ -221,7 +221,8 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 //
 // When no charset is vouched for yet, the lines before the first strong
 // pair are left as they are: from is its lead's offset when the caller
-// knows it (scanAt), or -1.
+// knows it (scanAt) and no line before it holds two weak pairs of one
+// charset (see weakLine), or -1.
 func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, uint16, bool) {
 	// Only lines with a suspicious pair are examined rune by rune; a charset
 	// proven on one line vouches for the lines after it, and for all lines

@@ -84,15 +84,18 @@ func below8(w uint64, c byte) uint64 {
 // Mojibake is only suspected where a lead is followed by a continuation of
 // the same charset (or a stand-in for a lost byte) that decode together
 // into something the repair could accept with no charset vouched for yet:
-// a strong pair (see pairLevel). Once it finds one, scan stops and names
-// every step (see mojibakeFound).
+// a strong pair (see pairLevel), or the second of two weak pairs of one
+// charset on a line (see weakLine). Once it finds either, scan stops and
+// names every step (see mojibakeFound).
 func scan(s string, o Options) uint8 {
 	need, _ := scanAt(s, o)
 	return need
 }
 
 // scanAt is scan that also returns the offset of the lead of the first
-// strong pair, where the mojibake repair starts (-1 when there is none).
+// strong pair, where the mojibake repair starts (-1 when there is none,
+// or when scan stopped at two weak pairs: the repair then reads every
+// line).
 func scanAt(s string, o Options) (uint8, int) {
 	var need uint8
 	prevH, prevNL := false, true // as in needsWhitespace

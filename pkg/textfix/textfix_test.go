@@ -30,10 +30,14 @@ func TestFix(t *testing.T) {
 		{"negative: ellipsis after capital", "RETWEET SE VOCÊ…", "RETWEET SE VOCÊ…"},
 		{"negative: spaced letters", "C O N C L U S Ã O", "C O N C L U S Ã O"},
 		{"two weak pairs of cp437: degree signs", "It reached 38 ┬░C in Seville and 40 ┬░C in Cordoba.", "It reached 38 °C in Seville and 40 °C in Cordoba."},
-		{"two weak pairs of MacRoman: minus and yen", "The index fell 2.3% (‚àí45.6 points); the yen at ¬•151.20.", "The index fell 2.3% (−45.6 points); the yen at ¥151.20."},
+		{"three weak pairs of MacRoman: minus, yen and pound", "The index fell 2.3% (‚àí45.6 points); the yen traded at ¬•151.20 and the pound at ¬£0.79.", "The index fell 2.3% (−45.6 points); the yen traded at ¥151.20 and the pound at £0.79."},
 		{"two weak pairs of ISO-8859-2: umlauts", "das Gesetz Ăźber die FĂśrderung", "das Gesetz über die Förderung"},
 		{"negative: Norwegian capitals, two weak pairs", "HÅØYA ER BLÅØYD", "HÅØYA ER BLÅØYD"},
 		{"negative: Finnish Ä before no-break spaces, two weak pairs", "SELKÄ\u00a0EDELLÄ\u00a0MAAHAN via @YouTube", "SELKÄ\u00a0EDELLÄ\u00a0MAAHAN via @YouTube"},
+		{"negative: square roots beside a Greek capital", "Γ(1/2) = √π and Γ(3/2) = √π/2.", "Γ(1/2) = √π and Γ(3/2) = √π/2."},
+		{"negative: Romanian capitals before quotes", "Ministerul a prezentat programele „ROMÂNIA EDUCATĂ” și „ȘCOALA DIGITALĂ” în Parlament.", "Ministerul a prezentat programele „ROMÂNIA EDUCATĂ” și „ȘCOALA DIGITALĂ” în Parlament."},
+		{"negative: fractions", "Recipe scaled ×½ and ×¼ for two.", "Recipe scaled ×½ and ×¼ for two."},
+		{"negative: box drawing", "├┤ and ├┤ in a table; ┬┐ and ┬┐ too.", "├┤ and ├┤ in a table; ┬┐ and ┬┐ too."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +66,7 @@ func TestFixWithCodes(t *testing.T) {
 		{"bad \xff byte", Options{}, "bad ÿ byte", []string{"invalid-utf8"}},
 		{"38 ┬░C, 40 ┬░C", DefaultOptions(), "38 °C, 40 °C", []string{"mojibake:cp437"}},
 		// Two weak pairs vouch for nothing: the lone one on the next line stays.
-		{"at ¬•151 and ¬£0.79\nit costs ¬£5", DefaultOptions(), "at ¥151 and £0.79\nit costs ¬£5", []string{"mojibake:macroman"}},
+		{"38 ┬░C, 40 ┬░C\nit costs ¬£5", DefaultOptions(), "38 °C, 40 °C\nit costs ¬£5", []string{"mojibake:cp437"}},
 	}
 	for _, tt := range tests {
 		got, codes := FixWith(tt.in, tt.o)
