@@ -262,23 +262,19 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			shared |= weak & w
 			weak |= w
 		}
+		var out []byte
+		var u uint16
+		var done, ok bool
 		if level != pairStrong && *vouched == 0 {
-			if out, u, done, ok := r.fast.weakLine(s[start:end], shared); ok {
-				if used == 0 {
-					b.Grow(len(s))
-				}
-				used |= u
-				settled = settled && done
-				b.WriteString(s[pos:start])
-				b.Write(out)
-				pos, i = end, end
+			if out, u, done, ok = r.fast.weakLine(s[start:end], shared); !ok {
+				left = true
+				i = end
 				continue
 			}
-			left = true
-			i = end
-			continue
+		} else {
+			out, u, done, ok = r.fast.fastLine(s[start:end], vouched)
 		}
-		if out, u, done, ok := r.fast.fastLine(s[start:end], vouched); ok {
+		if ok {
 			if used == 0 {
 				b.Grow(len(s))
 			}
@@ -293,7 +289,7 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			r.line = make([]rune, 0, end-start)
 		}
 		r.line = appendRunes(r.line[:0], s[start:end])
-		out, u := r.repair(r.line, vouched, 0)
+		rs, u := r.repair(r.line, vouched, 0)
 		left = left || u == 0
 		settled = settled && u == 0
 		if u != 0 {
@@ -302,7 +298,7 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			}
 			used |= u
 			b.WriteString(s[pos:start])
-			for _, c := range out {
+			for _, c := range rs {
 				b.WriteRune(c)
 			}
 			pos = end
