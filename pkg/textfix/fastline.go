@@ -2,7 +2,6 @@ package textfix
 
 import (
 	"slices"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -89,109 +88,6 @@ func (f *fastLiner) fastLine(line string, vouched *uint8) (out []byte, used uint
 	}
 	*vouched |= agreed
 	return last.out, used, false, true
-}
-
-// weakLine repairs a line whose suspicious pairs are all weak, with no
-// charset vouched for: shared holds the charsets in which two or more of
-// them are weak (none: the line is left as it is). One weak pair is
-// damage too slight to tell from text that merely looks odd. Two of one
-// charset are evidence enough only when the whole line is that damage:
-//   - every run of non-ASCII characters of the line, encoded in that
-//     charset, is valid UTF-8 (a clean letter elsewhere on the line, as
-//     in "Γ(1/2) = √π" or Romanian "EDUCATĂ”", shows text, not damage);
-//   - fastLine repairs the line and vouches for that charset;
-//   - every character the repair makes is graphic (no unassigned code
-//     point, format character or control: "×½" is not windows-1252
-//     damage of U+05FD);
-//   - the line reads better by as much as the scorer asks of a cluster on
-//     its own, beyond the charset's prior: its badness, every run in its
-//     context, falls by acceptScore or more ("38 ┬░C ... 40 ┬░C" read as
-//     cp437 is "38 °C ... 40 °C"; "HÅØYA" reads no better as
-//     windows-1257's "HŨYA").
-//
-// The repair vouches for nothing. It returns the repaired line, valid
-// until the next call of fastLine, the charsets used and whether it is
-// settled (see fastLine).
-func (f *fastLiner) weakLine(line string, shared uint8) (out []byte, used uint16, settled, ok bool) {
-	whole := wholeCharsets(line, shared)
-	if whole == 0 {
-		return nil, 0, false, false
-	}
-	var v uint8
-	out, used, settled, ok = f.fastLine(line, &v)
-	if !ok || v&whole == 0 {
-		return nil, 0, false, false
-	}
-	k := fastOrder[0]
-	for _, k = range fastOrder {
-		if v&whole&(1<<k) != 0 {
-			break
-		}
-	}
-	for i := 0; i < len(out); {
-		if out[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(out[i:])
-		if !unicode.IsGraphic(r) {
-			return nil, 0, false, false
-		}
-		i += n
-	}
-	before, after := textBadness(f, line), textBadness(f, string(out))
-	if before == maxBadness || after == maxBadness || before-after-charsetPrior[k] < acceptScore {
-		return nil, 0, false, false
-	}
-	return out, used, settled, true
-}
-
-// wholeCharsets returns the charsets of mask in which every run of
-// non-ASCII characters of line is valid UTF-8 once encoded.
-func wholeCharsets(line string, mask uint8) uint8 {
-	var buf [64]byte
-	var whole uint8
-	for k := range numCharsets {
-		if mask&(1<<k) == 0 {
-			continue
-		}
-		ok := true
-		for i := skipASCII(line, 0); ok && i < len(line); i = skipASCII(line, i) {
-			run := buf[:0]
-			for i < len(line) && line[i] >= utf8.RuneSelf {
-				r, n := decodeRune(line, i)
-				e := lookup(r)
-				if e == nil || (e.lead|e.cont)&(1<<k) == 0 {
-					ok = false
-					break
-				}
-				run = append(run, e.b[k])
-				i += n
-			}
-			ok = ok && utf8.Valid(run)
-		}
-		if ok {
-			whole |= 1 << k
-		}
-	}
-	return whole
-}
-
-// textBadness rates s as it is, as readingBadness rates a line: the
-// badness of each run of non-ASCII runes in its context. It uses f's
-// runs buffer.
-func textBadness(f *fastLiner, s string) int {
-	runs := f.runs[:0]
-	for i := skipASCII(s, 0); i < len(s); i = skipASCII(s, i) {
-		start := i
-		for i < len(s) && s[i] >= utf8.RuneSelf {
-			_, n := decodeRune(s, i)
-			i += n
-		}
-		runs = append(runs, fastRun{start: start, end: i})
-	}
-	f.runs = runs
-	return readingBadness(s, runs, nil, 0, 0)
 }
 
 // A fastLayer is one layer decoded by fastLine: the line decoded, the

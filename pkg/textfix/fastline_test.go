@@ -230,56 +230,6 @@ func TestFastLineLoneSequence(t *testing.T) {
 	}
 }
 
-// TestWeakLine checks the repair of lines whose suspicious pairs are all
-// weak: two of them in one charset, and a line that reads clearly better
-// once repaired whole, or the line is left.
-func TestWeakLine(t *testing.T) {
-	const (
-		degrees = "It reached 38 ┬░C in Seville and 40 ┬░C in Cordoba."
-		money   = "The index fell 2.3% (‚àí45.6 points); the yen traded at ¬•151.20 and the pound at ¬£0.79."
-	)
-	tests := []struct {
-		name   string
-		in     string
-		shared uint8
-		want   string // "": left as it is
-		used   uint16
-	}{
-		{"cp437 degree signs", degrees, 1 << cp437, "It reached 38 °C in Seville and 40 °C in Cordoba.", 1 << cp437},
-		{"MacRoman minus, yen and pound", money, 1 << macroman, "The index fell 2.3% (−45.6 points); the yen traded at ¥151.20 and the pound at £0.79.", 1 << macroman},
-		{"ISO-8859-2 umlauts", "das Gesetz Ăźber die FĂśrderung", 1<<cp1250 | 1<<iso88592, "das Gesetz über die Förderung", 1 << iso88592},
-		{"no shared charset", degrees, 0, "", 0},
-		{"the repair is in another charset than the weak pairs", degrees, 1 << cp1252, "", 0},
-		{"plausible letters: Norwegian capitals", "HÅØYA ER BLÅØYD", 1 << cp1257, "", 0},
-		{"plausible letters: Finnish Ä before no-break spaces", "SELKÄ\u00a0EDELLÄ\u00a0MAAHAN via @YouTube", 1<<cp1252 | 1<<cp1250 | 1<<iso88592 | 1<<cp1257, "", 0},
-		{"clean line", "Grüße aus München, 38 °C", 1 << cp1252, "", 0},
-		{"too little gain: MacRoman minus and yen alone", "The index fell 2.3% (‚àí45.6 points); the yen at ¬•151.20.", 1 << macroman, "", 0},
-		{"a clean letter elsewhere: square roots beside Γ", "Γ(1/2) = √π and Γ(3/2) = √π/2.", 1 << macroman, "", 0},
-		{"a clean letter elsewhere: Romanian capitals", "programele „ROMÂNIA EDUCATĂ” și „ȘCOALA DIGITALĂ” în Parlament", 1 << cp1250, "", 0},
-		{"a repair to unassigned code points: fractions", "Recipe scaled ×½ and ×¼ for two.", 1<<cp1252 | 1<<cp1257, "", 0},
-		{"a repair to a format character", "Ø… and Ø…", 1 << cp1252, "", 0},
-		{"too little gain: Portuguese capitals before no-break spaces", "IRMÃ\u00a0! IRMÃ\u00a0!", 1 << cp1252, "", 0},
-		{"too little gain: box drawing", "├┤ and ├┤ in a table; ┬┐ and ┬┐ too.", 1 << cp437, "", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, used, _, ok := new(fastLiner).weakLine(tt.in, tt.shared)
-			if tt.want == "" {
-				if ok {
-					t.Errorf("weakLine(%q, %07b) = %q %s, want it left as it is", tt.in, tt.shared, out, usedCodes(used))
-				}
-				return
-			}
-			if !ok || string(out) != tt.want || used != tt.used {
-				t.Errorf("weakLine(%q, %07b)\n   got: %q %s ok=%v\n  want: %q %s", tt.in, tt.shared, out, usedCodes(used), ok, tt.want, usedCodes(tt.used))
-			}
-			if got := Fix(tt.in); got != tt.want {
-				t.Errorf("Fix(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestFastLineNeverTouchesCleanText(t *testing.T) {
 	f := new(fastLiner)
 	lines := readCleanLines(t)

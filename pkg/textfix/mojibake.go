@@ -221,8 +221,7 @@ func parseRawSeq(rs []rune, i int, k charset) ([3]byte, bool) {
 //
 // When no charset is vouched for yet, the lines before the first strong
 // pair are left as they are: from is its lead's offset when the caller
-// knows it (scanAt) and no line before it holds two weak pairs of one
-// charset (see weakLine), or -1.
+// knows it (scanAt), or -1.
 func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, uint16, bool) {
 	// Only lines with a suspicious pair are examined rune by rune; a charset
 	// proven on one line vouches for the lines after it, and for all lines
@@ -234,9 +233,9 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 	v0 := *vouched
 	pos := 0 // s[:pos] is settled (and written to b once something changed)
 	for i := 0; i < len(s); {
-		j, level, weak := from, pairStrong, uint8(0)
+		j, level := from, pairStrong
 		if from < 0 || *vouched != 0 {
-			j, level, weak = nextTriggerIn(s, i)
+			j, level = nextTrigger(s, i)
 		}
 		from = -1
 		if j < 0 {
@@ -250,31 +249,19 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			end++
 		}
 		// A weak pair is only repaired with the help of a strong cluster
-		// on the line, of a charset already vouched for, or of another
-		// weak pair of the same charset (see weakLine).
-		shared := uint8(0) // the charsets in which two weak pairs of the line are weak
+		// on the line or of a charset already vouched for.
 		for k := j; level == pairWeak && *vouched == 0; {
 			_, n := utf8.DecodeRuneInString(s[k:])
-			var w uint8
-			if k, level, w = nextTriggerIn(s[:end], k+n); k < 0 {
+			if k, level = nextTrigger(s[:end], k+n); k < 0 {
 				break
 			}
-			shared |= weak & w
-			weak |= w
 		}
-		var out []byte
-		var u uint16
-		var done, ok bool
 		if level != pairStrong && *vouched == 0 {
-			if out, u, done, ok = r.fast.weakLine(s[start:end], shared); !ok {
-				left = true
-				i = end
-				continue
-			}
-		} else {
-			out, u, done, ok = r.fast.fastLine(s[start:end], vouched)
+			left = true
+			i = end
+			continue
 		}
-		if ok {
+		if out, u, done, ok := r.fast.fastLine(s[start:end], vouched); ok {
 			if used == 0 {
 				b.Grow(len(s))
 			}
@@ -289,7 +276,7 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			r.line = make([]rune, 0, end-start)
 		}
 		r.line = appendRunes(r.line[:0], s[start:end])
-		rs, u := r.repair(r.line, vouched, 0)
+		out, u := r.repair(r.line, vouched, 0)
 		left = left || u == 0
 		settled = settled && u == 0
 		if u != 0 {
@@ -298,7 +285,7 @@ func fixMojibakeLayer(s string, vouched *uint8, r *repairer, from int) (string, 
 			}
 			used |= u
 			b.WriteString(s[pos:start])
-			for _, c := range rs {
+			for _, c := range out {
 				b.WriteRune(c)
 			}
 			pos = end

@@ -84,25 +84,21 @@ func below8(w uint64, c byte) uint64 {
 // Mojibake is only suspected where a lead is followed by a continuation of
 // the same charset (or a stand-in for a lost byte) that decode together
 // into something the repair could accept with no charset vouched for yet:
-// a strong pair (see pairLevel), or the second of two weak pairs of one
-// charset on a line (see weakLine). Once it finds either, scan stops and
-// names every step (see mojibakeFound).
+// a strong pair (see pairLevel). Once it finds one, scan stops and names
+// every step (see mojibakeFound).
 func scan(s string, o Options) uint8 {
 	need, _ := scanAt(s, o)
 	return need
 }
 
 // scanAt is scan that also returns the offset of the lead of the first
-// strong pair, where the mojibake repair starts (-1 when there is none,
-// or when scan stopped at two weak pairs: the repair then reads every
-// line).
+// strong pair, where the mojibake repair starts (-1 when there is none).
 func scanAt(s string, o Options) (uint8, int) {
 	var need uint8
 	prevH, prevNL := false, true // as in needsWhitespace
 	nfcFrom := -1                // start of a stretch the norm package must check
 	var lead uint8               // the charsets of the mojibake lead just read, if a non-ASCII rune follows
 	leadAt := 0
-	var weak uint8 // the charsets of the weak pairs of the line so far (see weakLine)
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -134,9 +130,6 @@ func scanAt(s string, o Options) (uint8, int) {
 			case c == '\n' || c == '\r':
 				if prevH {
 					need |= needWhitespace
-				}
-				if c == '\n' {
-					weak = 0
 				}
 				if c == '\r' {
 					need |= needControls
@@ -174,15 +167,8 @@ func scanAt(s string, o Options) (uint8, int) {
 			if r == utf8.RuneError {
 				m = lead
 			}
-			if m != 0 {
-				level, w := pairLevelIn(s, leadAt, m)
-				if level == pairStrong {
-					return mojibakeFound(s, i, o), leadAt
-				}
-				if weak&w != 0 {
-					return mojibakeFound(s, i, o), -1 // two weak pairs of a charset
-				}
-				weak |= w
+			if m != 0 && pairLevel(s, leadAt, m) == pairStrong {
+				return mojibakeFound(s, i, o), leadAt
 			}
 			lead = 0
 		}
@@ -229,15 +215,8 @@ func scanAt(s string, o Options) (uint8, int) {
 			if j := i + n; j < len(s) && s[j] >= utf8.RuneSelf {
 				lead, leadAt = uint8(v&rLead), i
 			} else if j < len(s) && (s[j] == ' ' || s[j] == '?') {
-				if m := pairMask(s, j, lookup(r)); m != 0 {
-					level, w := pairLevelIn(s, i, m)
-					if level == pairStrong {
-						return mojibakeFound(s, i, o), i
-					}
-					if weak&w != 0 {
-						return mojibakeFound(s, i, o), -1
-					}
-					weak |= w
+				if m := pairMask(s, j, lookup(r)); m != 0 && pairLevel(s, i, m) == pairStrong {
+					return mojibakeFound(s, i, o), i
 				}
 			}
 		}

@@ -140,30 +140,12 @@ func referenceMojibakeLayer(s string) string {
 				lines[i] = string(out)
 				continue
 			}
-		} else if out, _, _, ok := new(fastLiner).weakLine(l, sharedWeak([]rune(l))); ok {
-			lines[i] = string(out)
-			continue
 		}
 		if out, used := new(repairer).repair([]rune(l), &vouched, 0); used != 0 {
 			lines[i] = string(out)
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// sharedWeak returns the charsets in which two or more suspicious pairs of
-// the line rs are weak.
-func sharedWeak(rs []rune) uint8 {
-	var weak, shared uint8
-	for i := range rs {
-		if m := candMask(rs, i); m != 0 {
-			if level, w := runeLevelIn(rs, i, m, false); level == pairWeak {
-				shared |= weak & w
-				weak |= w
-			}
-		}
-	}
-	return shared
 }
 
 func TestScanAgreesWithSteps(t *testing.T) {

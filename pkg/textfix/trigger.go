@@ -54,13 +54,6 @@ func pairMask(s string, j int, e *alphaEntry) uint8 {
 // strong clusters could carry is weak; one that nothing could carry, or
 // that decodes to a rare character, is none. It does not allocate.
 func pairLevel(s string, i int, m uint8) int {
-	level, _ := pairLevelIn(s, i, m)
-	return level
-}
-
-// pairLevelIn is pairLevel that also returns, for a weak pair, the
-// charsets in which it is weak.
-func pairLevelIn(s string, i int, m uint8) (int, uint8) {
 	// Most pairs in clean text fail to form a whole sequence, or decode to
 	// a rare character: that much can be read off the bytes.
 	r, n := decodeRune(s, i)
@@ -86,7 +79,7 @@ func pairLevelIn(s string, i int, m uint8) (int, uint8) {
 		}
 	}
 	if m = viable; m == 0 {
-		return pairNone, 0
+		return pairNone
 	}
 	// The line's runes from ctx before the lead on, enough for the
 	// sequence, the one after it and their context.
@@ -117,20 +110,13 @@ func pairLevelIn(s string, i int, m uint8) (int, uint8) {
 	// rs holds what parseSeq and scoreCluster read of a sequence at rs[p]
 	// and of one right after it (up to p+15). Only a longer cluster can
 	// reach the end of rs before the end of the line.
-	return runeLevelIn(rs, p, m, j < len(s) && s[j] != '\n')
+	return runeLevel(rs, p, m, j < len(s) && s[j] != '\n')
 }
 
 // runeLevel is pairLevel on runes: rs[p] is the lead, m its candidate
 // mask, and cut tells whether rs stops short of the end of the line.
 func runeLevel(rs []rune, p int, m uint8, cut bool) int {
-	level, _ := runeLevelIn(rs, p, m, cut)
-	return level
-}
-
-// runeLevelIn is runeLevel that also returns, for a weak pair, the
-// charsets in which it is weak.
-func runeLevelIn(rs []rune, p int, m uint8, cut bool) (int, uint8) {
-	level, weak := pairNone, uint8(0)
+	level := pairNone
 	for k := charset(0); k < numCharsets; k++ {
 		if m&(1<<k) == 0 {
 			continue
@@ -144,7 +130,7 @@ func runeLevelIn(rs []rune, p int, m uint8, cut bool) (int, uint8) {
 				// A longer cluster: strong, unless one of its sequences
 				// decodes to a rare character.
 				if longCluster(rs, end, k, cut) {
-					return pairStrong, 0
+					return pairStrong
 				}
 				continue
 			}
@@ -161,13 +147,12 @@ func runeLevelIn(rs []rune, p int, m uint8, cut bool) (int, uint8) {
 		switch sc := scoreCluster(rs, &c, one[:], 0, nil); {
 		case sc == rejected:
 		case sc >= acceptScore, lossy && sc >= lossyAccept:
-			return pairStrong, 0
+			return pairStrong
 		case sc+bigDocBonus >= acceptScore, lossy && sc+bigDocBonus >= lossyAccept:
 			level = pairWeak
-			weak |= 1 << k
 		}
 	}
-	return level, weak
+	return level
 }
 
 // mayParse reports whether parseSeq may read a sequence of charset k that
@@ -242,25 +227,18 @@ func longCluster(rs []rune, i int, k charset, cut bool) bool {
 // suspicious pair rated weak or strong, and its level; -1 when there is
 // none.
 func nextTrigger(s string, i int) (int, int) {
-	j, level, _ := nextTriggerIn(s, i)
-	return j, level
-}
-
-// nextTriggerIn is nextTrigger that also returns, for a weak pair, the
-// charsets in which it is weak.
-func nextTriggerIn(s string, i int) (int, int, uint8) {
 	for i = skipASCII(s, i); i < len(s); i = skipASCII(s, i) {
 		r, n := decodeRune(s, i)
 		if runeInfo(r)&rLead != 0 {
 			if m := pairMask(s, i+n, lookup(r)); m != 0 {
-				if level, weak := pairLevelIn(s, i, m); level != pairNone {
-					return i, level, weak
+				if level := pairLevel(s, i, m); level != pairNone {
+					return i, level
 				}
 			}
 		}
 		i += n
 	}
-	return -1, pairNone, 0
+	return -1, pairNone
 }
 
 // candMask returns the charsets in which a sequence may start at rs[i]: a
