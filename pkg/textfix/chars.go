@@ -176,6 +176,12 @@ func rarity(r rune) int {
 }
 
 func slowRarity(r rune) int {
+	if r >= 0xA0 && r < 0x10000 && (!assigned(r) || unicode.Is(unicode.Cf, r) && !commonFormat(r)) {
+		// Nothing clean text holds, nor a repair may make: an unassigned
+		// code point ("×½" is windows-1252 for U+05FD) or a format
+		// character no text uses (U+0605 ARABIC NUMBER MARK ABOVE).
+		return 6
+	}
 	switch {
 	case r < 0x80:
 		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
@@ -309,6 +315,25 @@ func slowRarity(r rune) int {
 		return 3
 	}
 	return 5
+}
+
+// assigned reports whether Unicode assigns r.
+func assigned(r rune) bool {
+	return !unicode.Is(unicode.Cn, r)
+}
+
+// commonFormat reports whether r is a format character that clean text
+// holds: the soft hyphen, zero-width spaces and joiners, direction marks,
+// embeddings and isolates, the word joiner and invisible operators, and
+// the byte order mark.
+func commonFormat(r rune) bool {
+	switch {
+	case r == 0xAD, r == 0x61C, r == 0xFEFF:
+		return true
+	case r >= 0x200B && r <= 0x200F, r >= 0x202A && r <= 0x202E, r >= 0x2060 && r <= 0x2064, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // isApostrophe reports whether r may stand between two letters of a word.

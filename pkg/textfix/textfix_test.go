@@ -41,6 +41,9 @@ func TestFix(t *testing.T) {
 		{"negative: square roots", "Γ(1/2) = √π and Γ(3/2) = √π/2.", "Γ(1/2) = √π and Γ(3/2) = √π/2."},
 		{"negative: Romanian capitals before quotes", "programele „ROMÂNIA EDUCATĂ” și „ȘCOALA DIGITALĂ”", "programele „ROMÂNIA EDUCATĂ” și „ȘCOALA DIGITALĂ”"},
 		{"negative: Portuguese capitals before no-break spaces", "IRMÃ\u00a0! IRMÃ\u00a0!", "IRMÃ\u00a0! IRMÃ\u00a0!"},
+		{"clean fractions beside damage: no unassigned code point", "Dellâ€™s ×½ share", "Dell’s ×½ share"},
+		{"clean fractions on a line after damage", "Dellâ€™s profit\nRecipe scaled ×½ and ×¼", "Dell’s profit\nRecipe scaled ×½ and ×¼"},
+		{"no Arabic number mark after damage", "Dellâ€™s profit\nØ… and Ø…", "Dell’s profit\nØ… and Ø…"},
 		{"a clean line before a damaged one stays", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCaf√© d√©j√†", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCafé déjà"},
 	}
 	for _, tt := range tests {
