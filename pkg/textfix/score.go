@@ -210,6 +210,11 @@ func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune, nnc 
 	switch {
 	case rc == clsLower && rsc == scLatin && !isOneLetterWord(r):
 		cost += 2
+	case rc == clsLetter && (rsc == scArabic && r != 0x648 || rsc == scHebrew):
+		// An Arabic letter other than "و", or a Hebrew one, as a word of
+		// its own: words of these alphabets are longer ("Ø½" is no
+		// windows-1252 damage of "ؽ").
+		cost += 2
 	case rc == clsUpper && !isOneLetterWord(r) && n == ' ':
 		// A capital standing alone before a lower-case word: "Ã perturber".
 		if nnc == clsLower {

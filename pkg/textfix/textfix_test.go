@@ -44,6 +44,10 @@ func TestFix(t *testing.T) {
 		{"clean fractions beside damage: no unassigned code point", "Dellâ€™s ×½ share", "Dell’s ×½ share"},
 		{"clean fractions on a line after damage", "Dellâ€™s profit\nRecipe scaled ×½ and ×¼", "Dell’s profit\nRecipe scaled ×½ and ×¼"},
 		{"no Arabic number mark after damage", "Dellâ€™s profit\nØ… and Ø…", "Dell’s profit\nØ… and Ø…"},
+		{"negative: diameter and a fraction", "Use a Ø½ pipe", "Use a Ø½ pipe"},
+		{"negative: diameters and fractions", "Ø½ and Ø¾ pipes", "Ø½ and Ø¾ pipes"},
+		{"Arabic read as windows-1252, with a one-letter word", "Ø¹Ø§Ù… 2024 Ù…", "عام 2024 م"},
+		{"Arabic read as windows-1252, with a separate and", "Ø§Ù„Ù…ØºØ±Ø¨ Ùˆ Ø§Ù„Ø¬Ø²Ø§Ø¦Ø±", "المغرب و الجزائر"},
 		{"a clean line before a damaged one stays", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCaf√© d√©j√†", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCafé déjà"},
 	}
 	for _, tt := range tests {
