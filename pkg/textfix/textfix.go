@@ -175,8 +175,18 @@ func FixWith(s string, o Options) (string, []string) {
 				for layer := 0; ; layer++ {
 					var u uint16
 					var settled bool
+					fresh := vouched == 0
 					if out, u, settled = fixMojibakeLayer(out, &vouched, rep, trigger); u == 0 {
-						break
+						if fresh {
+							break
+						}
+						// A layer with a charset vouched for changed
+						// nothing. Another call of Fix would look at this
+						// text afresh, with none vouched for, and might
+						// see clusters that the vouched charset outranked;
+						// so does this call, which keeps Fix idempotent.
+						vouched = 0
+						continue
 					}
 					trigger = -1
 					if layer == maxLayers {
