@@ -1,5 +1,7 @@
 package textfix
 
+import "unicode/utf8"
+
 // Scoring: a cluster is repaired when the text around it reads better
 // decoded than as it is. Both versions are rated with the same badness
 // function over the cluster and ctx runes of context on each side; the
@@ -50,7 +52,7 @@ func scoreCluster(rs []rune, c *cluster, seqs []seq, depth int, r *repairer) int
 	if c.orig < 0 {
 		c.orig = origBadness(t, rs, c)
 	}
-	return c.orig - db - charsetPrior[c.cs] + seqBonus(seqs)
+	return c.orig - db - charsetPrior[c.cs] + seqBonus(rs, seqs)
 }
 
 // scoreBound is an upper bound on scoreCluster for a cluster whose decoded
@@ -66,7 +68,7 @@ func scoreBound(rs []rune, c *cluster, seqs []seq) int {
 	if c.orig < 0 {
 		c.orig = origBadness(t, rs, c)
 	}
-	return c.orig - db - charsetPrior[c.cs] + seqBonus(seqs)
+	return c.orig - db - charsetPrior[c.cs] + seqBonus(rs, seqs)
 }
 
 // origBadness rates the window of c in rs as it is.
@@ -85,8 +87,8 @@ func origBadness(t *[propsLimit]runeProp, rs []rune, c *cluster) int {
 
 // seqBonus is the part of a cluster's score that its sequences earn or
 // lose on their own: long sequences are rarely accidental, lost bytes must
-// be assumed.
-func seqBonus(seqs []seq) int {
+// be assumed. rs holds the text the sequences were read from.
+func seqBonus(rs []rune, seqs []seq) int {
 	score := 0
 	for _, q := range seqs {
 		n := q.end - q.start
@@ -104,11 +106,36 @@ func seqBonus(seqs []seq) int {
 			score += 3 // "ï¿½": a replacement character, mis-decoded
 		case n >= 4 && rarity(q.out) == 0:
 			score += 3
-		case n == 3 && rarity(q.out) == 0:
+		case n == 3 && rarity(q.out) == 0 && !typography(rs, q):
 			score += 2
 		}
 	}
 	return score
+}
+
+// typography reports whether the three runes of q read as a one-letter
+// word followed by punctuation or spaces: "é…”", "è—»", "é\u00a0«" are
+// how a quotation in Portuguese, Italian or French typography looks, and
+// such a sequence is an accident as often as it is damage, so it earns no
+// bonus for its length.
+func typography(rs []rune, q seq) bool {
+	if !isOneLetterWord(rs[q.start]) {
+		return false
+	}
+	if q.start > 0 {
+		// A word starts after a space or an opening quote or bracket.
+		switch p := rs[q.start-1]; p {
+		case ' ', '\t', '\n', 0xA0, '(', '[', '"', '\'', 0x201C, 0x201E, 0x2018, 0xAB, 0x2039:
+		default:
+			return false
+		}
+	}
+	for _, r := range rs[q.start+1 : q.end] {
+		if isLetterRune(r) || r < utf8.RuneSelf && r != ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // rare reports whether one of rs is a rune that blocks a repair; t is
@@ -224,7 +251,7 @@ func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune, nnc 
 			}
 		}
 	}
-	if (nc == clsPunct || nc == clsSym) && !isApostrophe(n) {
+	if (nc == clsPunct || nc == clsSym) && !isApostrophe(n) && !(isOneLetterWord(r) && closesWord(n)) {
 		if rc == clsLower {
 			cost += 2
 		} else {
@@ -232,6 +259,19 @@ func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune, nnc 
 		}
 	}
 	return cost
+}
+
+// closesWord reports whether r is punctuation that follows a word in clean
+// text: an ellipsis, a closing quote or guillemet. After a one-letter word
+// it is what a quotation that trails off looks like (Portuguese "é…”",
+// Italian "è…»"), not damage. Dashes are left out: MacRoman reads the
+// UTF-8 lead of Cyrillic as one ("–∏" is "и").
+func closesWord(r rune) bool {
+	switch r {
+	case 0x2026, 0x201D, 0x201C, 0x2019, 0x2018, 0xBB, 0x203A:
+		return true
+	}
+	return false
 }
 
 // isOneLetterWord reports whether r is a word on its own in some language

@@ -48,6 +48,12 @@ func TestFix(t *testing.T) {
 		{"negative: diameters and fractions", "Ø½ and Ø¾ pipes", "Ø½ and Ø¾ pipes"},
 		{"Arabic read as windows-1252, with a one-letter word", "Ø¹Ø§Ù… 2024 Ù…", "عام 2024 م"},
 		{"Arabic read as windows-1252, with a separate and", "Ø§Ù„Ù…ØºØ±Ø¨ Ùˆ Ø§Ù„Ø¬Ø²Ø§Ø¦Ø±", "المغرب و الجزائر"},
+		{"negative: Portuguese quotation trailing off after é", "“O problema é…”, disse o ministro.", "“O problema é…”, disse o ministro."},
+		{"negative: Italian quotation trailing off after è", "«Il problema è…», ha detto il ministro.", "«Il problema è…», ha detto il ministro."},
+		{"negative: Norwegian quotation trailing off after å", "«Det er vanskelig å…», sa statsministeren.", "«Det er vanskelig å…», sa statsministeren."},
+		{"negative: quotation broken off after é", "Ele disse: “A resposta é—”, e foi interrompido.", "Ele disse: “A resposta é—”, e foi interrompido."},
+		{"negative: é before guillemets with no-break spaces", "a situação é\u00a0«\u00a0grave\u00a0».", "a situação é\u00a0«\u00a0grave\u00a0»."},
+		{"a lone Chinese character read as windows-1252 in Latin text", "the character è¡Œ means to go", "the character 行 means to go"},
 		{"a clean line before a damaged one stays", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCaf√© d√©j√†", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCafé déjà"},
 	}
 	for _, tt := range tests {
