@@ -1,6 +1,9 @@
 package textfix
 
-import "unicode/utf8"
+import (
+	"unicode"
+	"unicode/utf8"
+)
 
 // Scoring: a cluster is repaired when the text around it reads better
 // decoded than as it is. Both versions are rated with the same badness
@@ -119,7 +122,7 @@ func seqBonus(rs []rune, seqs []seq) int {
 // such a sequence is an accident as often as it is damage, so it earns no
 // bonus for its length.
 func typography(rs []rune, q seq) bool {
-	if !isOneLetterWord(rs[q.start]) {
+	if !isWordAlone(rs[q.start]) {
 		return false
 	}
 	if q.start > 0 {
@@ -251,7 +254,7 @@ func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune, nnc 
 			}
 		}
 	}
-	if (nc == clsPunct || nc == clsSym) && !isApostrophe(n) && !(isOneLetterWord(r) && closesWord(n)) {
+	if (nc == clsPunct || nc == clsSym) && !isApostrophe(n) && !(isWordAlone(r) && closesWord(n)) {
 		if rc == clsLower {
 			cost += 2
 		} else {
@@ -269,6 +272,21 @@ func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune, nnc 
 func closesWord(r rune) bool {
 	switch r {
 	case 0x2026, 0x201D, 0x201C, 0x2019, 0x2018, 0xBB, 0x203A:
+		return true
+	}
+	return false
+}
+
+// isWordAlone reports whether r is a word on its own in some language
+// written with the Latin alphabet (isOneLetterWord) or with the Cyrillic
+// one (Russian и, в, с, к, у, о, а, я, ж; Ukrainian і, й, з, є;
+// Bulgarian е), in either case.
+func isWordAlone(r rune) bool {
+	if isOneLetterWord(r) {
+		return true
+	}
+	switch unicode.ToLower(r) {
+	case 'а', 'в', 'е', 'ж', 'и', 'й', 'к', 'о', 'с', 'у', 'я', 'і', 'з', 'є':
 		return true
 	}
 	return false

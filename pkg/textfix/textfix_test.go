@@ -53,6 +53,9 @@ func TestFix(t *testing.T) {
 		{"negative: Norwegian quotation trailing off after å", "«Det er vanskelig å…», sa statsministeren.", "«Det er vanskelig å…», sa statsministeren."},
 		{"negative: quotation broken off after é", "Ele disse: “A resposta é—”, e foi interrompido.", "Ele disse: “A resposta é—”, e foi interrompido."},
 		{"negative: é before guillemets with no-break spaces", "a situação é\u00a0«\u00a0grave\u00a0».", "a situação é\u00a0«\u00a0grave\u00a0»."},
+		{"negative: Russian quotation trailing off after и", "«Мы долго ждали, и…» — рассказывает жительница.", "«Мы долго ждали, и…» — рассказывает жительница."},
+		{"negative: Ukrainian quotation trailing off after й", "«Я пішла й…» і замовкла.", "«Я пішла й…» і замовкла."},
+		{"negative: Bulgarian quotation trailing off after е", "Тя каза: «Това е…» и спря.", "Тя каза: «Това е…» и спря."},
 		{"a lone Chinese character read as windows-1252 in Latin text", "the character è¡Œ means to go", "the character 行 means to go"},
 		{"a clean line before a damaged one stays", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCaf√© d√©j√†", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCafé déjà"},
 	}
