@@ -209,6 +209,14 @@ func runeCost(w []rune, ps []runeProp, i int, inner bool) int {
 		cost += ps[i].rarity()
 	}
 	rl, pl, nl := isLetter(rc), isLetter(pc), isLetter(nc)
+	if rsc == scCJK && pl && p < utf8.RuneSelf && !(nl && ps[i+1].script() == scCJK) {
+		// One CJK character glued to the end of a word of ASCII letters,
+		// with no other after it: how windows-1252 reads a word that ends
+		// in an accented letter and a closing quote ("Perché…»" is
+		// "Perch酻"), not how Chinese or Japanese mixes in Latin words
+		// ("iPhone手机").
+		cost += 3
+	}
 	switch {
 	case rc == clsPunct && pl && nl && !(r >= 0xFF00 && r < 0xFF66 || r >= 0x3000 && r < 0x3040):
 		// Punctuation inside a word: only apostrophes and dashes belong.

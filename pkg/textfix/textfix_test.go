@@ -56,6 +56,9 @@ func TestFix(t *testing.T) {
 		{"negative: Russian quotation trailing off after и", "«Мы долго ждали, и…» — рассказывает жительница.", "«Мы долго ждали, и…» — рассказывает жительница."},
 		{"negative: Ukrainian quotation trailing off after й", "«Я пішла й…» і замовкла.", "«Я пішла й…» і замовкла."},
 		{"negative: Bulgarian quotation trailing off after е", "Тя каза: «Това е…» и спря.", "Тя каза: «Това е…» и спря."},
+		{"a word ending in é before a closing quote, after a damaged line", "Dellâ€™s profit\n«Perché…», ha detto", "Dell’s profit\n«Perché…», ha detto"},
+		{"a word ending in é before a no-break space and », after a damaged line", "Dellâ€™s profit\nla liberté\u00a0»", "Dell’s profit\nla liberté\u00a0»"},
+		{"Chinese after a Latin word, read as windows-1252", "iPhoneæ‰‹æœº", "iPhone手机"},
 		{"a lone Chinese character read as windows-1252 in Latin text", "the character è¡Œ means to go", "the character 行 means to go"},
 		{"a clean line before a damaged one stays", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCaf√© d√©j√†", "Γ(1/2) = √π and Γ(3/2) = √π/2.\nCafé déjà"},
 	}
