@@ -176,7 +176,7 @@ func rarity(r rune) int {
 }
 
 func slowRarity(r rune) int {
-	if r >= 0xA0 && r < 0x10000 && (!assigned(r) || unicode.Is(unicode.Cf, r) && !commonFormat(r)) {
+	if r >= 0xA0 && r < 0x10000 && (unicode.Is(unicode.Cn, r) || unicode.Is(unicode.Cf, r) && !commonFormat(r)) {
 		// Nothing clean text holds, nor a repair may make: an unassigned
 		// code point ("×½" is windows-1252 for U+05FD) or a format
 		// character no text uses (U+0605 ARABIC NUMBER MARK ABOVE).
@@ -315,11 +315,6 @@ func slowRarity(r rune) int {
 		return 3
 	}
 	return 5
-}
-
-// assigned reports whether Unicode assigns r.
-func assigned(r rune) bool {
-	return !unicode.Is(unicode.Cn, r)
 }
 
 // commonFormat reports whether r is a format character that clean text

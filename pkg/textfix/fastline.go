@@ -397,7 +397,11 @@ func check(line string, runs []fastRun, dec []byte, k charset) runCheck {
 			if pe != nil && e != nil && pe.lead&e.cont != 0 {
 				pair = true
 			}
-			odd = odd || glued(prev, pp, r, pr) || lonelyCJK(prev, pp, pr, t, dec[d+n:])
+			next := ' ' // the edge of the text, as the badness measure's window has it
+			if d+n < len(dec) {
+				next, _ = utf8.DecodeRune(dec[d+n:])
+			}
+			odd = odd || glued(prev, pp, r, pr) || lonelyCJK(prev, pp, pr, propOf(t, next))
 			prev, pp, pe = r, pr, e
 			d += n
 		}
@@ -417,22 +421,6 @@ func check(line string, runs []fastRun, dec []byte, k charset) runCheck {
 		c.plausibleRest = c.plausibleRest && (pair || !odd)
 	}
 	return c
-}
-
-// lonelyCJK reports whether a CJK character (props pr) after rune prev
-// (props pp), with rest after it, is glued to the end of a word of ASCII
-// letters with no CJK character after it: the badness measure's
-// "Perch酻" (see runeCost).
-func lonelyCJK(prev rune, pp, pr runeProp, t *[propsLimit]runeProp, rest []byte) bool {
-	if pr.script() != scCJK || prev >= utf8.RuneSelf || !isLetter(pp.class()) {
-		return false
-	}
-	if len(rest) == 0 {
-		return true
-	}
-	next, _ := utf8.DecodeRune(rest)
-	pn := propOf(t, next)
-	return !isLetter(pn.class()) || pn.script() != scCJK
 }
 
 // glued reports whether rune y (props py) after rune x (props px) is what

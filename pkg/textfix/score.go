@@ -209,12 +209,7 @@ func runeCost(w []rune, ps []runeProp, i int, inner bool) int {
 		cost += ps[i].rarity()
 	}
 	rl, pl, nl := isLetter(rc), isLetter(pc), isLetter(nc)
-	if rsc == scCJK && pl && p < utf8.RuneSelf && !(nl && ps[i+1].script() == scCJK) {
-		// One CJK character glued to the end of a word of ASCII letters,
-		// with no other after it: how windows-1252 reads a word that ends
-		// in an accented letter and a closing quote ("Perché…»" is
-		// "Perch酻"), not how Chinese or Japanese mixes in Latin words
-		// ("iPhone手机").
+	if lonelyCJK(p, ps[i-1], ps[i], ps[i+1]) {
 		cost += 3
 	}
 	switch {
@@ -270,6 +265,17 @@ func oneLetterWord(r rune, rc class, rsc script, n rune, nc class, nn rune, nnc 
 		}
 	}
 	return cost
+}
+
+// lonelyCJK reports whether a CJK character (props pr) after rune p (props
+// pp) and before a rune of props pn is glued to the end of a word of ASCII
+// letters with no other CJK character after it: how windows-1252 reads a
+// word that ends in an accented letter and a closing quote ("Perché…»" is
+// "Perch酻"), not how Chinese or Japanese mixes in Latin words
+// ("iPhone手机").
+func lonelyCJK(p rune, pp, pr, pn runeProp) bool {
+	return pr.script() == scCJK && p < utf8.RuneSelf && isLetter(pp.class()) &&
+		!(isLetter(pn.class()) && pn.script() == scCJK)
 }
 
 // closesWord reports whether r is punctuation that follows a word in clean
