@@ -214,5 +214,22 @@ func FuzzNormalize(f *testing.F) {
 				t.Fatalf("invalid article: %v", err)
 			}
 		}
+		// Normalized again, later and from another raw message, as after
+		// a crash before the commit: the same records but for
+		// normalized_at and raw (a copy downstream can tell it is one).
+		later := &Normalizer{DefaultZone: time.UTC, Now: func() time.Time { return fixedNow.Add(time.Hour) }}
+		again, err := later.Normalize(raw, &record.RawRef{Topic: "raw", Partition: 2, Offset: 7})
+		if err != nil || len(again) != len(arts) {
+			t.Fatalf("normalized again: %d records (%v), first %d", len(again), err, len(arts))
+		}
+		for i := range arts {
+			x, y := *arts[i], *again[i]
+			x.NormalizedAt, x.Raw, y.NormalizedAt, y.Raw = time.Time{}, nil, time.Time{}, nil
+			bx, errx := x.Marshal()
+			by, erry := y.Marshal()
+			if errx != nil || erry != nil || string(bx) != string(by) {
+				t.Fatalf("normalized again, record %d differs:\n%s\n%s", i, bx, by)
+			}
+		}
 	})
 }
