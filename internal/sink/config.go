@@ -17,8 +17,8 @@ import (
 
 // Config configures the sink stage. The zero value of each field added after
 // the first release (Format, KeyTemplate, PartSize, UploadConcurrency,
-// ParallelObjects, MaxBuffered) means its default, so that configurations built in code keep
-// working.
+// ParallelObjects, MaxBuffered, DedupeWindow) means its default, so that
+// configurations built in code keep working.
 type Config struct {
 	Kafka           kafka.Config
 	Telemetry       telemetry.Config
@@ -42,6 +42,7 @@ type Config struct {
 	Drain             time.Duration
 	LagInterval       time.Duration
 	MemoryLimit       int64
+	DedupeWindow      int64
 
 	storeHook func(point, key string) error // test seam, see SetStoreHookForTest
 }
@@ -62,6 +63,7 @@ const (
 	defaultPartSize          = 5 << 20 // S3's smallest part
 	defaultUploadConcurrency = 2
 	defaultParallelObjects   = 4
+	defaultDedupeWindow      = 10000
 )
 
 // SetStoreHookForTest makes the sink call fn before each step of its flush
@@ -98,6 +100,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Drain, "shutdown.drain", 30*time.Second, "on SIGTERM, how long flushing the batches in hand may take")
 	fs.Int64Var(&c.MemoryLimit, "memory.limit", 0, "soft memory limit of the Go runtime in bytes: the garbage collector works harder near it, so that resident memory stays level whatever the input rate;\n"+
 		"0: GOMEMLIMIT if set, else 32 MiB plus what the batches may hold (--batch.max-buffered-bytes, an eighth of it when compressed); -1: none")
+	fs.Int64Var(&c.DedupeWindow, "dedupe.window", defaultDedupeWindow, "a record the same as one of this many messages before it in its partition (every member but normalized_at, ingested_at and raw) is not archived again:\n"+
+		"a record published twice by a normalize or ingest killed before its commit; size it to the records a partition receives while a crashed stage recovers; 0: the default; -1: off")
 	fs.DurationVar(&c.LagInterval, "lag.interval", 10*time.Second, "how often consumer lag is computed")
 }
 
@@ -131,6 +135,7 @@ func (c *Config) Validate() error {
 		flagenv.Check{OK: c.ParallelObjects >= 0, Msg: "--upload.parallel-objects must not be negative"},
 		flagenv.Positive("shutdown.drain", c.Drain),
 		flagenv.Positive("lag.interval", c.LagInterval),
+		flagenv.Check{OK: c.DedupeWindow >= -1, Msg: fmt.Sprintf("--dedupe.window must be -1 (off), 0 (the default) or a number of messages, got %d", c.DedupeWindow)},
 		flagenv.Check{OK: c.MemoryLimit >= -1, Msg: fmt.Sprintf("--memory.limit must be -1 (none), 0 (automatic) or a number of bytes, got %d", c.MemoryLimit)},
 	)
 }
@@ -222,6 +227,17 @@ func (c *Config) parallelObjects() int {
 		return defaultParallelObjects
 	}
 	return c.ParallelObjects
+}
+
+// dedupeWindow is --dedupe.window in messages; 0 when off.
+func (c *Config) dedupeWindow() int64 {
+	switch {
+	case c.DedupeWindow < 0:
+		return 0
+	case c.DedupeWindow == 0:
+		return defaultDedupeWindow
+	}
+	return c.DedupeWindow
 }
 
 func (c *Config) uploadConcurrency() int {

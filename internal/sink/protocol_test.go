@@ -83,11 +83,15 @@ func readStore(t testing.TB, bucketURL, prefix string) *sink.Archive {
 	return a
 }
 
-// mixed returns n valid records of three sources over two dates, and
-// every 50th message a record that is not valid (dead-lettered).
+// mixed returns n valid records of three sources over two dates, every
+// 50th message a record that is not valid (dead-lettered), and after every
+// tenth record a duplicate of the one four before it, as a normalize or an
+// ingest killed before its commit publishes one: the same record but for
+// normalized_at, ingested_at and raw. want holds the first of each.
 func mixed(t testing.TB, n int) (msgs []kafka.Message, want map[string]*record.Article) {
 	want = map[string]*record.Article{}
 	sources := []string{"alpha", "beta.wire", "gamma"}
+	var arts []*record.Article
 	for i := range n {
 		if i%50 == 49 {
 			msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprint("bad-", i)), Value: []byte(`{"schema_version":1}`)})
@@ -100,9 +104,23 @@ func mixed(t testing.TB, n int) (msgs []kafka.Message, want map[string]*record.A
 		a := article(sources[i%len(sources)], i, pub)
 		a.Raw = &record.RawRef{Topic: "raw", Partition: i % 4, Offset: int64(i)}
 		want[a.ID] = a
+		arts = append(arts, a)
 		msgs = append(msgs, message(t, a))
+		if i%10 == 7 {
+			msgs = append(msgs, message(t, republished(arts[len(arts)-5], i)))
+		}
 	}
 	return msgs, want
+}
+
+// republished is a published again: normalized (and ingested) anew, from
+// another raw message.
+func republished(a *record.Article, n int) *record.Article {
+	c := *a
+	c.NormalizedAt = c.NormalizedAt.Add(time.Hour)
+	c.IngestedAt = c.IngestedAt.Add(time.Minute)
+	c.Raw = &record.RawRef{Topic: "raw", Partition: 9, Offset: int64(100000 + n)}
+	return &c
 }
 
 // checkOnce checks that the archive holds each wanted record exactly once,

@@ -64,7 +64,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_records_total",
-			Help: "Records taken from the records topic, by result (archived; dead_letter; already_archived: fetched again after a restart or rebalance and skipped, the store holding them already) and source (the record's source slug; unknown for records that are not valid articles).",
+			Help: "Records taken from the records topic, by result (archived; dead_letter; already_archived: fetched again after a restart or rebalance and skipped, the store holding them already; duplicate: the same as a record of the --dedupe.window messages before it, published again by a stage killed before its commit, not archived again) and source (the record's source slug; unknown for records that are not valid articles).",
 		}, []string{"result", "source"}),
 		objects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wirefeed_sink_objects_total",
@@ -224,6 +224,9 @@ type partition struct {
 	// read begins.
 	skipBelow int64
 	fresh     bool
+	// dedupe holds the identities of the last records (nil when
+	// --dedupe.window is off).
+	dedupe *window
 	// Fields above: run's goroutine. state and version: the writer's,
 	// once a batch of the partition was handed to it (load and abandon
 	// run while it holds none).
@@ -242,8 +245,11 @@ type sinker struct {
 	m     *metrics
 	log   *zap.Logger
 	parts map[int]*partition
-	held  int          // bytes of the batches in hand (run's goroutine)
-	total atomic.Int64 // bytes of the batches in hand and being written
+	// client reads the messages before a partition's first one fetched,
+	// to fill its dedupe window.
+	client *kafka.Client
+	held   int          // bytes of the batches in hand (run's goroutine)
+	total  atomic.Int64 // bytes of the batches in hand and being written
 
 	jobs     chan flushJob
 	inflight sync.WaitGroup // batches handed to the writer, not yet written
@@ -261,7 +267,8 @@ func newSinker(cfg Config, tmpl template, st *store, dlq *kafka.Writer, m *metri
 	}
 	st.hook = cfg.storeHook
 	return &sinker{cfg: cfg, tmpl: tmpl, ext: extension(cfg.format(), cfg.Compression), topic: cfg.RecordsTopic,
-		encs: encs, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}, dirs: map[dirKey]string{}}, nil
+		encs: encs, store: st, dlq: dlq, m: m, log: log, parts: map[int]*partition{}, dirs: map[dirKey]string{},
+		client: cfg.Kafka.Client()}, nil
 }
 
 // run fetches and batches until ctx is done; a writer goroutine writes the
@@ -287,7 +294,7 @@ func (s *sinker) run(ctx context.Context, c *kafka.Consumer) (err error) {
 	defer stopFetch()
 	go func() { fetchErr <- c.Fetch(fetchCtx, in) }()
 	decoded := make(chan *fetched, 64)
-	go decodeAll(fetchCtx, in, decoded)
+	go decodeAll(fetchCtx, in, decoded, s.cfg.dedupeWindow() > 0)
 
 	s.zip = newCompressor(s.cfg.Compression)
 	defer s.zip.close() // after the writer is done (deferred below, so run first)
@@ -433,12 +440,15 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 				zap.Int64("expected", p.expect), zap.Int64("offset", msg.Offset))
 		}
 		var err error
-		if p, err = s.load(ctx, msg.Partition, reason); err != nil {
+		if p, err = s.load(ctx, msg.Partition, reason, msg.Offset); err != nil {
 			return err
 		}
 	}
 	p.expect = msg.Offset + 1
 	if msg.Offset < p.skipBelow {
+		if p.dedupe != nil && d.err == nil {
+			p.dedupe.seen(d.id, msg.Offset)
+		}
 		s.m.records.WithLabelValues("already_archived", recordSource(d)).Inc()
 		if !p.caughtUp {
 			// The group's offset lags the store (a crash between the state
@@ -465,7 +475,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 			return err
 		}
 	}
-	if err := s.add(ctx, p.batch, d); err != nil {
+	if err := s.add(ctx, p.batch, d, p.dedupe); err != nil {
 		return err
 	}
 	reason := ""
@@ -508,8 +518,9 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 }
 
 // load reads a partition's state from the store, dropping whatever was
-// held for it.
-func (s *sinker) load(ctx context.Context, id int, reason string) (*partition, error) {
+// held for it, and fills its dedupe window with the messages before first,
+// the offset of the first message fetched.
+func (s *sinker) load(ctx context.Context, id int, reason string, first int64) (*partition, error) {
 	if old := s.parts[id]; old != nil {
 		if old.batch != nil {
 			s.drop(old)
@@ -530,6 +541,11 @@ func (s *sinker) load(ctx context.Context, id int, reason string) (*partition, e
 		p.pending = st.Pending
 	}
 	p.skipBelow, p.fresh = p.state.NextOffset, true
+	if size := s.cfg.dedupeWindow(); size > 0 {
+		if p.dedupe, err = s.fill(ctx, id, size, first); err != nil {
+			return nil, err
+		}
+	}
 	s.parts[id] = p
 	s.m.loads.WithLabelValues(reason).Inc()
 	fields := []zap.Field{zap.String("topic", s.topic), zap.Int("partition", id), zap.Int64("next_offset", p.state.NextOffset), zap.String("reason", reason)}
@@ -593,10 +609,17 @@ func (s *sinker) abandon(ctx context.Context, p *partition) error {
 }
 
 // add puts a record into the batch. A record that is not a valid Article is
-// dead-lettered, and its offset still advances with the batch.
-func (s *sinker) add(ctx context.Context, b *batch, d *fetched) error {
+// dead-lettered, and one that w has seen is dropped as a duplicate; the
+// offset of either still advances with the batch.
+func (s *sinker) add(ctx context.Context, b *batch, d *fetched, w *window) error {
 	msg, a, derr := d.msg, d.head, d.err
 	b.last = msg.Offset
+	if derr == nil && w != nil && w.seen(d.id, msg.Offset) {
+		s.log.Debug("duplicate record not archived again", zap.Int("partition", msg.Partition), zap.Int64("offset", msg.Offset),
+			zap.String("id", a.ID))
+		s.m.records.WithLabelValues("duplicate", safeSegment(a.Source)).Inc()
+		return nil
+	}
 	if derr != nil {
 		s.log.Warn("record dead-lettered", zap.Int("partition", msg.Partition), zap.Int64("offset", msg.Offset), zap.Error(derr))
 		dl := kafka.DeadLetter(msg, stage, "bad_record", derr, time.Now())
@@ -697,6 +720,7 @@ func recordSource(d *fetched) string {
 type fetched struct {
 	msg  kafka.Message
 	head *record.Article
+	id   identity // of a valid record, when the dedupe window is on
 	err  error
 	done chan struct{}
 }
@@ -704,18 +728,16 @@ type fetched struct {
 // decodeAll decodes and validates the heads of the messages from in on one
 // goroutine per CPU, and passes them on to out in the order fetched: JSON
 // decoding is most of the sink's own work, and the run loop would do it on
-// one core. It stops with ctx.
-func decodeAll(ctx context.Context, in <-chan kafka.Message, out chan<- *fetched) {
+// one core. With identify, it also hashes each valid record's identity. It
+// stops with ctx.
+func decodeAll(ctx context.Context, in <-chan kafka.Message, out chan<- *fetched, identify bool) {
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *fetched, workers)
 	defer close(jobs)
 	for range workers {
 		go func() {
 			for d := range jobs {
-				d.head, d.err = decodeHead(d.msg.Value)
-				if d.err == nil {
-					d.err = d.head.Validate()
-				}
+				d.head, d.id, d.err = decodeRecord(d.msg.Value, identify)
 				close(d.done)
 			}
 		}()
@@ -777,6 +799,20 @@ func (n *nonEmpty) UnmarshalJSON(b []byte) error {
 		*n = nonEmpty(len(bytes.TrimSpace(b[1:len(b)-1])) > 0)
 	}
 	return nil
+}
+
+// decodeRecord decodes and validates a record's head and, with identify,
+// hashes its identity.
+func decodeRecord(b []byte, identify bool) (*record.Article, identity, error) {
+	a, err := decodeHead(b)
+	if err == nil {
+		err = a.Validate()
+	}
+	if err != nil || !identify {
+		return a, identity{}, err
+	}
+	id, err := recordIdentity(b)
+	return a, id, err
 }
 
 // decodeHead decodes a record's head into an Article holding those fields
