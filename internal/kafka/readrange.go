@@ -18,6 +18,7 @@ import (
 // later. It reads outside any consumer group and commits nothing.
 func ReadRange(ctx context.Context, client *Client, topic string, partition int, from, to int64, fn func(offset int64, value []byte) error) (int64, error) {
 	start := max(from, 0)
+	empty := 0 // answers in a row with no records
 	for next := start; next < to; {
 		res, err := client.Fetch(ctx, &kgo.FetchRequest{Topic: topic, Partition: partition, Offset: next,
 			MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond})
@@ -42,7 +43,7 @@ func ReadRange(ctx context.Context, client *Client, topic string, partition int,
 			closeRecords(res)
 			return start, fmt.Errorf("read %s/%d at %d: %w", topic, partition, next, res.Error)
 		}
-		got := false
+		got, any := false, false
 		for next < to {
 			r, err := res.Records.ReadRecord()
 			if errors.Is(err, io.EOF) {
@@ -52,6 +53,7 @@ func ReadRange(ctx context.Context, client *Client, topic string, partition int,
 				closeRecords(res)
 				return start, fmt.Errorf("read %s/%d at %d: %w", topic, partition, next, err)
 			}
+			any = true
 			if r.Offset < next {
 				continue // a batch may begin before the offset asked for
 			}
@@ -71,15 +73,22 @@ func ReadRange(ctx context.Context, client *Client, topic string, partition int,
 			next, got = r.Offset+1, true
 		}
 		closeRecords(res)
-		if !got && next < to {
-			if res.HighWatermark <= next {
-				return start, nil // nothing more in the log
+		switch {
+		case got || next >= to:
+			empty = 0
+		case res.HighWatermark <= next:
+			return start, nil // nothing more in the log
+		case !any && empty < 3:
+			// An answer with no records at all though the log goes on
+			// (a broker busy, a remote read timed out): ask again.
+			empty++
+			if !sleep(ctx, 50*time.Millisecond) {
+				return start, ctx.Err()
 			}
-			if err := ctx.Err(); err != nil {
-				return start, err
-			}
-			// Offsets may have holes (compaction, transaction markers):
-			// go on after the last offset of the batches returned.
+		default:
+			// Offsets may have holes (compaction, transaction markers,
+			// whose batches the reader skips): go on after this one.
+			empty = 0
 			next++
 		}
 	}

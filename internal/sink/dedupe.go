@@ -3,10 +3,10 @@ package sink
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -16,10 +16,15 @@ import (
 	"github.com/wirefeed/wirefeed/internal/kafka"
 )
 
-// identity is what makes two records the same to the dedupe window: a hash
-// of every member of the record's JSON but provenance, the members that
-// tell when and from which raw message a record was made.
+// identity is what makes two records the same to the dedupe window: a
+// 128-bit hash of every member of the record's JSON but provenance, the
+// members that tell when and from which raw message a record was made. It
+// is keyed afresh in each process (hash/maphash, two random seeds): it is
+// never stored, a rebuilt batch takes its decisions from the state, and no
+// one can make two records collide without knowing the seeds.
 type identity [16]byte
+
+var identitySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 // provenance are the members a record published again carries anew: a
 // normalize killed between its produce and its commit normalizes the same
@@ -28,37 +33,40 @@ type identity [16]byte
 // and ingested_at).
 var provenance = map[string]bool{"normalized_at": true, "ingested_at": true, "raw": true}
 
-// recordIdentity returns the identity of a record's JSON: its members but
-// provenance, in key order, each key and value as its bytes (so that the
-// order of members and the spaces between them do not count). It reads
-// the members without decoding them: hashing is most of its cost.
+// recordIdentity returns the identity of a record's JSON: its top-level
+// members but provenance, in key order, each key and value as its bytes
+// (so that the order of the members and the spaces between them do not
+// count; within a value they do). A record with a key given twice has
+// none: decoders keep one of the two, and which one depends on the order.
 func recordIdentity(b []byte) (identity, error) {
 	var stack [32]member
 	members, err := appendMembers(stack[:0], b)
 	if err != nil {
 		return identity{}, fmt.Errorf("decode article: %w", err)
 	}
-	slices.SortFunc(members, func(x, y member) int {
-		if c := bytes.Compare(x.key, y.key); c != 0 {
-			return c
-		}
-		return bytes.Compare(x.value, y.value) // a key given twice
-	})
-	h := sha256.New()
+	slices.SortFunc(members, func(x, y member) int { return bytes.Compare(x.key, y.key) })
+	var h [2]maphash.Hash
+	h[0].SetSeed(identitySeeds[0])
+	h[1].SetSeed(identitySeeds[1])
 	var n [8]byte
-	for _, m := range members {
+	for i, m := range members {
+		if i > 0 && bytes.Equal(m.key, members[i-1].key) {
+			return identity{}, fmt.Errorf("decode article: key %q given twice", m.key)
+		}
 		if provenance[string(m.key)] {
 			continue
 		}
-		binary.LittleEndian.PutUint64(n[:], uint64(len(m.key)))
-		h.Write(n[:])
-		h.Write(m.key)
-		binary.LittleEndian.PutUint64(n[:], uint64(len(m.value)))
-		h.Write(n[:])
-		h.Write(m.value)
+		for _, part := range [2][]byte{m.key, m.value} {
+			binary.LittleEndian.PutUint64(n[:], uint64(len(part)))
+			for k := range h {
+				h[k].Write(n[:])
+				h[k].Write(part)
+			}
+		}
 	}
 	var id identity
-	copy(id[:], h.Sum(nil))
+	binary.LittleEndian.PutUint64(id[:8], h[0].Sum64())
+	binary.LittleEndian.PutUint64(id[8:], h[1].Sum64())
 	return id, nil
 }
 
@@ -258,26 +266,26 @@ func (w *window) evict(offset int64) {
 // len is the number of identities remembered.
 func (w *window) len() int { return len(w.last) }
 
-// fill returns partition id's dedupe window as it stands before the
-// message at first: the valid records of the size messages before it, read
-// from the topic. A failed read (a broker restarting) is retried with
-// backoff until ctx ends.
-func (s *sinker) fill(ctx context.Context, id int, size, first int64) (*window, error) {
-	start := time.Now()
+// fill returns partition id's dedupe window filled with the valid records
+// of offsets [from, to), read from the topic: those of the size messages
+// before the first one fetched that the archive holds. A failed read (a
+// broker restarting) is retried with backoff until ctx ends.
+func (s *sinker) fill(ctx context.Context, id int, size, from, to int64) (*window, error) {
+	began := time.Now()
 	backoff := 200 * time.Millisecond
 	for {
 		w := newWindow(size)
 		read := 0
-		from, err := kafka.ReadRange(ctx, s.client, s.topic, id, first-size, first, func(offset int64, v []byte) error {
+		start, err := kafka.ReadRange(ctx, s.client, s.topic, id, from, to, func(offset int64, v []byte) error {
 			read++
-			if _, rid, err := decodeRecord(v, true); err == nil {
+			if _, rid, ok, err := decodeRecord(v, true); err == nil && ok {
 				w.seen(rid, offset)
 			}
 			return nil
 		})
 		if err == nil {
-			s.log.Info("dedupe window filled", zap.Int("partition", id), zap.Int64("from", from), zap.Int64("to", first),
-				zap.Int("messages", read), zap.Int("records", w.len()), zap.Duration("took", time.Since(start)))
+			s.log.Info("dedupe window filled", zap.Int("partition", id), zap.Int64("from", start), zap.Int64("to", to),
+				zap.Int("messages", read), zap.Int("records", w.len()), zap.Duration("took", time.Since(began)))
 			return w, nil
 		}
 		if ctx.Err() != nil {

@@ -1,7 +1,10 @@
 package sink_test
 
 import (
+	"context"
 	"testing"
+
+	kgo "github.com/segmentio/kafka-go"
 
 	"github.com/wirefeed/wirefeed/internal/kafka"
 	"github.com/wirefeed/wirefeed/pkg/record"
@@ -94,5 +97,83 @@ func TestRunDropsDuplicatesAcrossRestart(t *testing.T) {
 	}
 	if n := archivedTimes(objs)[arts[6].ID]; n != 2 {
 		t.Errorf("window off: record 6 archived %d times, want 2", n)
+	}
+}
+
+// TestRunWindowHoldsOnlyArchivedRecords starts a sink past records it never
+// archived (a fresh prefix whose group is reset to offset 5): a later copy
+// of one of them is archived (it is the only one), while a copy of an
+// archived record is dropped, also after a restart, when the window is
+// read back from the topic from the state's floor on.
+func TestRunWindowHoldsOnlyArchivedRecords(t *testing.T) {
+	t.Parallel()
+	cfg, dir := sinkConfig(t, 1)
+	var arts []*record.Article
+	var msgs []kafka.Message
+	for i := range 10 {
+		a := article("alpha", i, day1)
+		a.Raw = &record.RawRef{Topic: "raw", Offset: int64(i)}
+		arts = append(arts, a)
+		msgs = append(msgs, message(t, a))
+	}
+	// 0-9, then 10: a copy of 2 (never archived), 11: a copy of 6.
+	produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
+	produce(t, &cfg.Kafka, cfg.RecordsTopic, message(t, republished(arts[2], 10)), message(t, republished(arts[6], 11)))
+	reset := cfg
+	reset.Reset = kafka.ResetConfig{Spec: "offset:5"}
+	_, stop := runSink(t, reset, nil)
+	objs := waitArchived(t, cfg, dir, 6)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	times := archivedTimes(objs)
+	for i, want := range map[int]int{2: 1, 4: 0, 5: 1, 6: 1} {
+		if times[arts[i].ID] != want {
+			t.Errorf("first run: record %d archived %d times, want %d", i, times[arts[i].ID], want)
+		}
+	}
+
+	// A restart: 12 copies 3 (never archived), 13 copies 7 (archived).
+	produce(t, &cfg.Kafka, cfg.RecordsTopic, message(t, republished(arts[3], 12)), message(t, republished(arts[7], 13)))
+	reg, stop := runSink(t, cfg, nil)
+	objs = waitArchived(t, cfg, dir, 7)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	times = archivedTimes(objs)
+	for i, want := range map[int]int{2: 1, 3: 1, 6: 1, 7: 1} {
+		if times[arts[i].ID] != want {
+			t.Errorf("after the restart: record %d archived %d times, want %d", i, times[arts[i].ID], want)
+		}
+	}
+	if n := metric(t, reg, "wirefeed_sink_records_total", "result", "duplicate"); n != 1 {
+		t.Errorf("after the restart: %v duplicates, want 1 (the copy of 7)", n)
+	}
+
+	// The group moved back to offset 0, before where the archive began;
+	// 14 copies 1 (never archived). Offsets 0-13 are skipped as archived,
+	// and only those from the floor (5) on may fill the window.
+	res, err := cfg.Kafka.Client().OffsetCommit(context.Background(), &kgo.OffsetCommitRequest{
+		GroupID: cfg.Group, GenerationID: -1,
+		Topics: map[string][]kgo.OffsetCommit{cfg.RecordsTopic: {{Partition: 0, Offset: 0}}},
+	})
+	if err != nil {
+		t.Fatalf("rewind offsets: %v", err)
+	}
+	for _, ps := range res.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				t.Fatalf("rewind offsets: %v", p.Error)
+			}
+		}
+	}
+	produce(t, &cfg.Kafka, cfg.RecordsTopic, message(t, republished(arts[1], 14)))
+	_, stop = runSink(t, cfg, nil)
+	objs = waitArchived(t, cfg, dir, 8)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := archivedTimes(objs)[arts[1].ID]; n != 1 {
+		t.Errorf("after the rewind: record 1 archived %d times, want once", n)
 	}
 }

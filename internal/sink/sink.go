@@ -187,6 +187,8 @@ type batch struct {
 	started   time.Time
 	objects   map[string]*object // by folder of the key template
 	arrivals  []arrival          // one per record, for the metrics of its commit
+	dups      []int64            // offsets dropped as duplicates, in order
+	floor     int64              // the partition's DedupeFrom, for its states
 }
 
 // object is one data object of a batch: its records (NDJSON: compressed
@@ -225,8 +227,10 @@ type partition struct {
 	skipBelow int64
 	fresh     bool
 	// dedupe holds the identities of the last records (nil when
-	// --dedupe.window is off).
+	// --dedupe.window is off); floor is the state's DedupeFrom, set anew
+	// when offsets are passed over.
 	dedupe *window
+	floor  int64
 	// Fields above: run's goroutine. state and version: the writer's,
 	// once a batch of the partition was handed to it (load and abandon
 	// run while it holds none).
@@ -446,7 +450,9 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 	}
 	p.expect = msg.Offset + 1
 	if msg.Offset < p.skipBelow {
-		if p.dedupe != nil && d.err == nil {
+		if p.dedupe != nil && d.err == nil && d.hasID && msg.Offset >= p.floor {
+			// Archived (below the floor, the group was moved back past
+			// where the archive began: not archived here).
 			p.dedupe.seen(d.id, msg.Offset)
 		}
 		s.m.records.WithLabelValues("already_archived", recordSource(d)).Inc()
@@ -475,7 +481,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 			return err
 		}
 	}
-	if err := s.add(ctx, p.batch, d, p.dedupe); err != nil {
+	if err := s.add(ctx, p.batch, d, s.duplicate(p, d)); err != nil {
 		return err
 	}
 	reason := ""
@@ -541,8 +547,14 @@ func (s *sinker) load(ctx context.Context, id int, reason string, first int64) (
 		p.pending = st.Pending
 	}
 	p.skipBelow, p.fresh = p.state.NextOffset, true
+	p.floor = p.state.NextOffset
+	if p.state.DedupeFrom != nil {
+		p.floor = *p.state.DedupeFrom
+	}
 	if size := s.cfg.dedupeWindow(); size > 0 {
-		if p.dedupe, err = s.fill(ctx, id, size, first); err != nil {
+		// Only what this archive holds: below the state's next offset and
+		// from its floor on.
+		if p.dedupe, err = s.fill(ctx, id, size, max(first-size, p.floor), min(first, p.state.NextOffset)); err != nil {
 			return nil, err
 		}
 	}
@@ -577,6 +589,7 @@ func (s *sinker) begin(ctx context.Context, p *partition, msg kafka.Message) err
 		// were never complete (no manifest or state said so): remove them.
 		s.log.Error("pending batch cannot be rebuilt: its first offsets are no longer in the topic; removing its objects",
 			zap.Int("partition", p.id), zap.Int64("pending_first", p.pending.First), zap.Int64("offset", msg.Offset))
+		p.floor = msg.Offset
 		if err := s.abandon(ctx, p); err != nil {
 			return err
 		}
@@ -585,8 +598,11 @@ func (s *sinker) begin(ctx context.Context, p *partition, msg kafka.Message) err
 		s.log.Warn("offsets passed over: the partition's next message is beyond what is archived", zap.Int("partition", p.id),
 			zap.Int64("next_offset", p.state.NextOffset), zap.Int64("offset", msg.Offset))
 		s.m.gaps.Add(float64(msg.Offset - p.state.NextOffset))
+		p.floor = msg.Offset // the window must not reach into the gap
+	case p.state.NextOffset < 0:
+		p.floor = msg.Offset // the archive begins here
 	}
-	p.batch = &batch{partition: p.id, first: msg.Offset, last: msg.Offset, started: time.Now(), objects: map[string]*object{}}
+	p.batch = &batch{partition: p.id, first: msg.Offset, last: msg.Offset, started: time.Now(), objects: map[string]*object{}, floor: p.floor}
 	return nil
 }
 
@@ -601,6 +617,7 @@ func (s *sinker) abandon(ctx context.Context, p *partition) error {
 	}
 	next := p.state
 	next.Pending = nil
+	next.DedupeFrom = &p.floor
 	if err := s.saveState(ctx, p, next); err != nil {
 		return err
 	}
@@ -608,13 +625,28 @@ func (s *sinker) abandon(ctx context.Context, p *partition) error {
 	return nil
 }
 
+// duplicate feeds a fetched record to its partition's dedupe window and
+// tells whether it is a duplicate. A pending batch being rebuilt drops
+// what its first attempt dropped, as its state says, and nothing else.
+func (s *sinker) duplicate(p *partition, d *fetched) bool {
+	if d.err != nil {
+		return false // dead-lettered
+	}
+	seen := p.dedupe != nil && d.hasID && p.dedupe.seen(d.id, d.msg.Offset)
+	if p.pending != nil {
+		return p.pending.dropped(d.msg.Offset)
+	}
+	return seen
+}
+
 // add puts a record into the batch. A record that is not a valid Article is
-// dead-lettered, and one that w has seen is dropped as a duplicate; the
-// offset of either still advances with the batch.
-func (s *sinker) add(ctx context.Context, b *batch, d *fetched, w *window) error {
+// dead-lettered, and a duplicate is dropped; the offset of either still
+// advances with the batch.
+func (s *sinker) add(ctx context.Context, b *batch, d *fetched, dup bool) error {
 	msg, a, derr := d.msg, d.head, d.err
 	b.last = msg.Offset
-	if derr == nil && w != nil && w.seen(d.id, msg.Offset) {
+	if dup {
+		b.dups = append(b.dups, msg.Offset)
 		s.log.Debug("duplicate record not archived again", zap.Int("partition", msg.Partition), zap.Int64("offset", msg.Offset),
 			zap.String("id", a.ID))
 		s.m.records.WithLabelValues("duplicate", safeSegment(a.Source)).Inc()
@@ -721,8 +753,11 @@ type fetched struct {
 	msg  kafka.Message
 	head *record.Article
 	id   identity // of a valid record, when the dedupe window is on
-	err  error
-	done chan struct{}
+	// hasID is set when id is: a record whose members cannot be read
+	// apart (a key given twice, nesting too deep) is never a duplicate.
+	hasID bool
+	err   error
+	done  chan struct{}
 }
 
 // decodeAll decodes and validates the heads of the messages from in on one
@@ -737,7 +772,7 @@ func decodeAll(ctx context.Context, in <-chan kafka.Message, out chan<- *fetched
 	for range workers {
 		go func() {
 			for d := range jobs {
-				d.head, d.id, d.err = decodeRecord(d.msg.Value, identify)
+				d.head, d.id, d.hasID, d.err = decodeRecord(d.msg.Value, identify)
 				close(d.done)
 			}
 		}()
@@ -802,17 +837,17 @@ func (n *nonEmpty) UnmarshalJSON(b []byte) error {
 }
 
 // decodeRecord decodes and validates a record's head and, with identify,
-// hashes its identity.
-func decodeRecord(b []byte, identify bool) (*record.Article, identity, error) {
-	a, err := decodeHead(b)
+// hashes its identity (ok false when it has none).
+func decodeRecord(b []byte, identify bool) (a *record.Article, id identity, ok bool, err error) {
+	a, err = decodeHead(b)
 	if err == nil {
 		err = a.Validate()
 	}
 	if err != nil || !identify {
-		return a, identity{}, err
+		return a, identity{}, false, err
 	}
-	id, err := recordIdentity(b)
-	return a, id, err
+	id, ierr := recordIdentity(b)
+	return a, id, ierr == nil, nil
 }
 
 // decodeHead decodes a record's head into an Article holding those fields
@@ -898,13 +933,15 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 		}
 	}
 	if len(keys) > 0 {
-		pend := &Pending{First: first, Last: last, Keys: append(slices.Clone(keys), stale...)}
+		pend := &Pending{First: first, Last: last, Keys: append(slices.Clone(keys), stale...), Duplicates: b.dups}
 		sort.Strings(pend.Keys)
-		// (a) The batch's range and keys, before any of its objects.
+		// (a) The batch's range, keys and duplicates, before any of its
+		// objects.
 		if pending == nil || !slices.Equal(pending.Keys, pend.Keys) {
 			next := p.state
 			next.NextOffset = first
 			next.Pending = pend
+			next.DedupeFrom = &b.floor
 			if err := s.hook("state.pending", p.key); err != nil {
 				return err
 			}
@@ -988,6 +1025,7 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 	next := p.state
 	next.NextOffset = last + 1
 	next.Pending = nil
+	next.DedupeFrom = &b.floor
 	for _, o := range objs {
 		if o.maxIngested.After(next.MaxIngestedAt) {
 			next.MaxIngestedAt = o.maxIngested

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +33,12 @@ type State struct {
 	// part. Whoever finds it writes exactly this batch again, to the same
 	// keys, before anything else.
 	Pending *Pending `json:"pending"`
+	// DedupeFrom is the offset from which every message below NextOffset
+	// was taken by this archive: archived, dead-lettered or dropped as a
+	// duplicate of one archived. The dedupe window reads nothing below it
+	// (offsets passed over, or where the archive began). Absent in states
+	// written before the window: NextOffset then.
+	DedupeFrom *int64 `json:"dedupe_from,omitempty"`
 	// MaxIngestedAt is the latest ingested_at among the records archived so
 	// far: a watermark for downstream jobs (see docs/sink.md).
 	MaxIngestedAt time.Time `json:"max_ingested_at,omitzero"`
@@ -43,6 +50,16 @@ type Pending struct {
 	First int64    `json:"first"`
 	Last  int64    `json:"last"`
 	Keys  []string `json:"keys"` // data objects and manifests, sorted
+	// Duplicates are the offsets the batch dropped as duplicates: a
+	// rebuild drops exactly these, whatever its window says.
+	Duplicates []int64 `json:"duplicates,omitempty"`
+}
+
+// dropped reports whether the batch dropped the record at offset as a
+// duplicate.
+func (p *Pending) dropped(offset int64) bool {
+	_, found := slices.BinarySearch(p.Duplicates, offset)
+	return found
 }
 
 // errFenced is returned when a partition's state changed in the store since
