@@ -53,6 +53,11 @@ func recordIdentity(b []byte) (identity, error) {
 		if i > 0 && bytes.Equal(m.key, members[i-1].key) {
 			return identity{}, fmt.Errorf("decode article: key %q given twice", m.key)
 		}
+		if !plainKey(m.key) {
+			// Decoders take "Title" or "\u0074itle" for "title": two
+			// such keys would be one member to them and two to us.
+			return identity{}, fmt.Errorf("decode article: key %q is not lower-case ASCII without escapes", m.key)
+		}
 		if provenance[string(m.key)] {
 			continue
 		}
@@ -68,6 +73,17 @@ func recordIdentity(b []byte) (identity, error) {
 	binary.LittleEndian.PutUint64(id[:8], h[0].Sum64())
 	binary.LittleEndian.PutUint64(id[8:], h[1].Sum64())
 	return id, nil
+}
+
+// plainKey reports whether a key is spelled only one way to a decoder:
+// lower-case ASCII with no escape.
+func plainKey(k []byte) bool {
+	for _, c := range k {
+		if c == '\\' || c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // member is one member of a JSON object: its key as written between the

@@ -174,6 +174,10 @@ func TestRecordIdentityNone(t *testing.T) {
 		// their order: two such records would hash the same.
 		{"a key given twice", `{` + base + `,"title":"B"}`},
 		{"nested too deep", `{` + base + `,"ext":` + deep + `}`},
+		// Decoders read "\u0074itle" and "Title" as "title".
+		{"an escaped key", `{` + base + `,"\u0074itle":"B"}`},
+		{"an upper-case key", `{` + base + `,"Title":"B"}`},
+		{"a non-ASCII key", `{` + base + `,"tĩtle":"B"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a, _, ok, err := decodeRecord([]byte(tt.in), true)

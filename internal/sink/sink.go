@@ -490,7 +490,7 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 		if msg.Offset == p.pending.Last {
 			reason = "recovery"
 		}
-	case len(p.batch.arrivals) >= s.cfg.MaxRecords:
+	case len(p.batch.arrivals)+len(p.batch.dups) >= s.cfg.MaxRecords:
 		reason = "records"
 	case p.batch.bytes >= s.cfg.MaxBytes:
 		reason = "bytes"
@@ -617,7 +617,7 @@ func (s *sinker) abandon(ctx context.Context, p *partition) error {
 	}
 	next := p.state
 	next.Pending = nil
-	next.DedupeFrom = &p.floor
+	next.DedupeFrom = new(p.floor)
 	if err := s.saveState(ctx, p, next); err != nil {
 		return err
 	}
@@ -941,7 +941,7 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 			next := p.state
 			next.NextOffset = first
 			next.Pending = pend
-			next.DedupeFrom = &b.floor
+			next.DedupeFrom = new(b.floor) // a copy: the state outlives the batch
 			if err := s.hook("state.pending", p.key); err != nil {
 				return err
 			}
@@ -1025,7 +1025,7 @@ func (s *sinker) write(ctx context.Context, c *kafka.Consumer, j flushJob) error
 	next := p.state
 	next.NextOffset = last + 1
 	next.Pending = nil
-	next.DedupeFrom = &b.floor
+	next.DedupeFrom = new(b.floor)
 	for _, o := range objs {
 		if o.maxIngested.After(next.MaxIngestedAt) {
 			next.MaxIngestedAt = o.maxIngested
