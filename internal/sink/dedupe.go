@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -44,11 +45,17 @@ func recordIdentity(b []byte) (identity, error) {
 	if err != nil {
 		return identity{}, fmt.Errorf("decode article: %w", err)
 	}
-	slices.SortFunc(members, func(x, y member) int { return bytes.Compare(x.key, y.key) })
-	var h [2]maphash.Hash
-	h[0].SetSeed(identitySeeds[0])
-	h[1].SetSeed(identitySeeds[1])
-	var n [8]byte
+	slices.SortFunc(members, func(x, y member) int {
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		return bytes.Compare(x.key, y.key)
+	})
+	// The members as one stream, each key and value after its length,
+	// hashed at once (a hash written piece by piece costs more than the
+	// copy).
+	var buf [4096]byte // most records fit; a larger one grows on the heap
+	stream := buf[:0]
 	for i, m := range members {
 		if i > 0 && bytes.Equal(m.key, members[i-1].key) {
 			return identity{}, fmt.Errorf("decode article: key %q given twice", m.key)
@@ -61,17 +68,14 @@ func recordIdentity(b []byte) (identity, error) {
 		if provenance[string(m.key)] {
 			continue
 		}
-		for _, part := range [2][]byte{m.key, m.value} {
-			binary.LittleEndian.PutUint64(n[:], uint64(len(part)))
-			for k := range h {
-				h[k].Write(n[:])
-				h[k].Write(part)
-			}
-		}
+		stream = binary.LittleEndian.AppendUint64(stream, uint64(len(m.key)))
+		stream = append(stream, m.key...)
+		stream = binary.LittleEndian.AppendUint64(stream, uint64(len(m.value)))
+		stream = append(stream, m.value...)
 	}
 	var id identity
-	binary.LittleEndian.PutUint64(id[:8], h[0].Sum64())
-	binary.LittleEndian.PutUint64(id[8:], h[1].Sum64())
+	binary.LittleEndian.PutUint64(id[:8], maphash.Bytes(identitySeeds[0], stream))
+	binary.LittleEndian.PutUint64(id[8:], maphash.Bytes(identitySeeds[1], stream))
 	return id, nil
 }
 
@@ -87,8 +91,13 @@ func plainKey(k []byte) bool {
 }
 
 // member is one member of a JSON object: its key as written between the
-// quotes, and its value's bytes.
-type member struct{ key, value []byte }
+// quotes, and its value's bytes; prefix is the key's first 8 bytes, big
+// endian, to sort by (comparing two integers is cheaper).
+type member struct {
+	key, value []byte
+	prefix     uint64
+}
+
 
 var errNotObject = errors.New("not a JSON object")
 
@@ -120,7 +129,9 @@ func appendMembers(ms []member, b []byte) ([]member, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, member{key, b[vs:ve]})
+		var pre [8]byte
+		copy(pre[:], key)
+		ms = append(ms, member{key, b[vs:ve], binary.BigEndian.Uint64(pre[:])})
 		i = skipSpace(b, ve)
 		switch {
 		case i < len(b) && b[i] == ',':
