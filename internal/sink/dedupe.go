@@ -58,12 +58,12 @@ func recordIdentity(b []byte) (identity, error) {
 	stream := buf[:0]
 	for i, m := range members {
 		if i > 0 && bytes.Equal(m.key, members[i-1].key) {
-			return identity{}, fmt.Errorf("decode article: key %q given twice", m.key)
+			return identity{}, fmt.Errorf("%w: key %q given twice", errNoIdentity, m.key)
 		}
 		if !plainKey(m.key) {
 			// Decoders take "Title" or "\u0074itle" for "title": two
 			// such keys would be one member to them and two to us.
-			return identity{}, fmt.Errorf("decode article: key %q is not lower-case ASCII without escapes", m.key)
+			return identity{}, fmt.Errorf("%w: key %q is not lower-case ASCII without escapes", errNoIdentity, m.key)
 		}
 		if provenance[string(m.key)] {
 			continue
@@ -98,8 +98,11 @@ type member struct {
 	prefix     uint64
 }
 
-
 var errNotObject = errors.New("not a JSON object")
+
+// errNoIdentity is a valid JSON object whose members cannot be told apart
+// safely.
+var errNoIdentity = errors.New("no identity")
 
 // appendMembers appends the members of the JSON object b to ms.
 func appendMembers(ms []member, b []byte) ([]member, error) {
@@ -183,7 +186,7 @@ func skipValue(b []byte, i, depth int) (int, error) {
 		return 0, errors.New("unexpected end of JSON")
 	}
 	if depth > 64 {
-		return 0, errors.New("JSON nested too deep")
+		return 0, fmt.Errorf("%w: JSON nested too deep", errNoIdentity)
 	}
 	switch c := b[i]; c {
 	case '"':
