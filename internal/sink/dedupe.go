@@ -32,7 +32,13 @@ var identitySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 // raw message again (a new normalized_at); an ingest killed between its
 // publish and remembering the item publishes it again (a new raw offset,
 // and ingested_at).
-var provenance = map[string]bool{"normalized_at": true, "ingested_at": true, "raw": true}
+func provenance(key []byte) bool {
+	switch string(key) {
+	case "normalized_at", "ingested_at", "raw":
+		return true
+	}
+	return false
+}
 
 // recordIdentity returns the identity of a record's JSON: its top-level
 // members but provenance, in key order, each key and value as its bytes
@@ -65,7 +71,7 @@ func recordIdentity(b []byte) (identity, error) {
 			// such keys would be one member to them and two to us.
 			return identity{}, fmt.Errorf("%w: key %q is not lower-case ASCII without escapes", errNoIdentity, m.key)
 		}
-		if provenance[string(m.key)] {
+		if provenance(m.key) {
 			continue
 		}
 		stream = binary.LittleEndian.AppendUint64(stream, uint64(len(m.key)))
