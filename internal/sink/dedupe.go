@@ -2,13 +2,11 @@ package sink
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"slices"
 	"strings"
 	"time"
 
@@ -40,74 +38,57 @@ func provenance(key []byte) bool {
 	return false
 }
 
-// recordIdentity returns the identity of a record's JSON: its top-level
-// members but provenance, in key order, each key and value as its bytes
-// (so that the order of the members and the spaces between them do not
-// count; within a value they do). A record with a key given twice has
-// none: decoders keep one of the two, and which one depends on the order.
+// recordIdentity returns the identity of a record's JSON: its bytes with
+// its top-level provenance members cut out. Two records with the same
+// identity are the same bytes but for those members, so every decoder
+// reads the same record from both; a record published again by normalize
+// is such a copy. (Spaces and the order of members count: another
+// producer's copy in another layout is archived again, never lost.)
 func recordIdentity(b []byte) (identity, error) {
 	var stack [32]member
 	members, err := appendMembers(stack[:0], b)
 	if err != nil {
 		return identity{}, fmt.Errorf("decode article: %w", err)
 	}
-	slices.SortFunc(members, func(x, y member) int {
-		if x.prefix != y.prefix {
-			return cmp.Compare(x.prefix, y.prefix)
+	var h [2]maphash.Hash
+	h[0].SetSeed(identitySeeds[0])
+	h[1].SetSeed(identitySeeds[1])
+	// The bytes between the cuts, each run after its length: the runs
+	// say where the cuts were.
+	from := 0
+	run := func(r []byte) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(r)))
+		for k := range h {
+			h[k].Write(n[:])
+			h[k].Write(r)
 		}
-		return bytes.Compare(x.key, y.key)
-	})
-	// The members as one stream, each key and value after its length,
-	// hashed at once (a hash written piece by piece costs more than the
-	// copy).
-	var buf [4096]byte // most records fit; a larger one grows on the heap
-	stream := buf[:0]
-	for i, m := range members {
-		if i > 0 && bytes.Equal(m.key, members[i-1].key) {
-			return identity{}, fmt.Errorf("%w: key %q given twice", errNoIdentity, m.key)
-		}
-		if !plainKey(m.key) {
-			// Decoders take "Title" or "\u0074itle" for "title": two
-			// such keys would be one member to them and two to us.
-			return identity{}, fmt.Errorf("%w: key %q is not lower-case ASCII without escapes", errNoIdentity, m.key)
-		}
-		if provenance(m.key) {
+	}
+	for _, m := range members {
+		if !provenance(m.key) {
 			continue
 		}
-		stream = binary.LittleEndian.AppendUint64(stream, uint64(len(m.key)))
-		stream = append(stream, m.key...)
-		stream = binary.LittleEndian.AppendUint64(stream, uint64(len(m.value)))
-		stream = append(stream, m.value...)
+		// m.key and m.value are slices of b: where they begin in it is
+		// told by their capacity.
+		start := cap(b) - cap(m.key) - 1 // the key's opening quote
+		end := cap(b) - cap(m.value) + len(m.value)
+		run(b[from:start])
+		from = end
 	}
+	run(b[from:])
 	var id identity
-	binary.LittleEndian.PutUint64(id[:8], maphash.Bytes(identitySeeds[0], stream))
-	binary.LittleEndian.PutUint64(id[8:], maphash.Bytes(identitySeeds[1], stream))
+	binary.LittleEndian.PutUint64(id[:8], h[0].Sum64())
+	binary.LittleEndian.PutUint64(id[8:], h[1].Sum64())
 	return id, nil
 }
 
-// plainKey reports whether a key is spelled only one way to a decoder:
-// lower-case ASCII with no escape.
-func plainKey(k []byte) bool {
-	for _, c := range k {
-		if c == '\\' || c >= 0x80 || ('A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
 // member is one member of a JSON object: its key as written between the
-// quotes, and its value's bytes; prefix is the key's first 8 bytes, big
-// endian, to sort by (comparing two integers is cheaper).
-type member struct {
-	key, value []byte
-	prefix     uint64
-}
+// quotes, and its value's bytes, both slices of the object's bytes.
+type member struct{ key, value []byte }
 
 var errNotObject = errors.New("not a JSON object")
 
-// errNoIdentity is a valid JSON object whose members cannot be told apart
-// safely.
+// errNoIdentity is a valid JSON object nested too deep to be read here.
 var errNoIdentity = errors.New("no identity")
 
 // appendMembers appends the members of the JSON object b to ms.
@@ -138,9 +119,7 @@ func appendMembers(ms []member, b []byte) ([]member, error) {
 		if err != nil {
 			return nil, err
 		}
-		var pre [8]byte
-		copy(pre[:], key)
-		ms = append(ms, member{key, b[vs:ve], binary.BigEndian.Uint64(pre[:])})
+		ms = append(ms, member{key, b[vs:ve]})
 		i = skipSpace(b, ve)
 		switch {
 		case i < len(b) && b[i] == ',':
