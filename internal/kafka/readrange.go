@@ -29,8 +29,7 @@ func ReadRange(ctx context.Context, client *Client, topic string, partition int,
 		case errors.Is(res.Error, kgo.OffsetOutOfRange) && next == start:
 			// The log begins later (retention): read from where it begins.
 			// (Kafka does not say where in this answer.)
-			closeRecords(res)
-			first, err := firstOffset(ctx, client, topic, partition)
+			first, err := logStart(ctx, client, topic, partition)
 			if err != nil {
 				return start, err
 			}
@@ -40,20 +39,18 @@ func ReadRange(ctx context.Context, client *Client, topic string, partition int,
 			start, next = first, first
 			continue
 		case res.Error != nil:
-			closeRecords(res)
 			return start, fmt.Errorf("read %s/%d at %d: %w", topic, partition, next, res.Error)
 		}
-		got, any := false, false
+		got, answered := false, false
 		for next < to {
 			r, err := res.Records.ReadRecord()
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
-				closeRecords(res)
 				return start, fmt.Errorf("read %s/%d at %d: %w", topic, partition, next, err)
 			}
-			any = true
+			answered = true
 			if r.Offset < next {
 				continue // a batch may begin before the offset asked for
 			}
@@ -63,22 +60,19 @@ func ReadRange(ctx context.Context, client *Client, topic string, partition int,
 			}
 			v, err := protocol.ReadAll(r.Value)
 			if err != nil {
-				closeRecords(res)
 				return start, fmt.Errorf("read %s/%d at %d: %w", topic, partition, r.Offset, err)
 			}
 			if err := fn(r.Offset, v); err != nil {
-				closeRecords(res)
 				return start, err
 			}
 			next, got = r.Offset+1, true
 		}
-		closeRecords(res)
 		switch {
 		case got || next >= to:
 			empty = 0
 		case res.HighWatermark <= next:
 			return start, nil // nothing more in the log
-		case !any && empty < 3:
+		case !answered && empty < 3:
 			// An answer with no records at all though the log goes on
 			// (a broker busy, a remote read timed out): ask again.
 			empty++
@@ -95,25 +89,16 @@ func ReadRange(ctx context.Context, client *Client, topic string, partition int,
 	return start, nil
 }
 
-// firstOffset returns the first offset still in a partition's log.
-func firstOffset(ctx context.Context, client *Client, topic string, partition int) (int64, error) {
-	offs, err := client.ListOffsets(ctx, &kgo.ListOffsetsRequest{Topics: map[string][]kgo.OffsetRequest{topic: {kgo.FirstOffsetOf(partition)}}})
+// logStart returns the first offset still in a partition's log.
+func logStart(ctx context.Context, client *Client, topic string, partition int) (int64, error) {
+	offs, err := TopicOffsets(ctx, client, topic)
 	if err != nil {
-		return 0, fmt.Errorf("list offsets of %s/%d: %w", topic, partition, err)
+		return 0, err
 	}
-	for _, po := range offs.Topics[topic] {
-		if po.Partition == partition {
-			if po.Error != nil {
-				return 0, fmt.Errorf("list offsets of %s/%d: %w", topic, partition, po.Error)
-			}
-			return po.FirstOffset, nil
+	for _, o := range offs {
+		if o.Partition == partition {
+			return o.LogStart, nil
 		}
 	}
-	return 0, fmt.Errorf("list offsets of %s/%d: no answer for the partition", topic, partition)
-}
-
-func closeRecords(res *kgo.FetchResponse) {
-	if c, ok := res.Records.(io.Closer); ok {
-		c.Close()
-	}
+	return 0, fmt.Errorf("offsets of %s: no partition %d", topic, partition)
 }

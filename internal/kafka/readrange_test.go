@@ -5,43 +5,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	franz "github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/wirefeed/wirefeed/internal/kafka"
 	"github.com/wirefeed/wirefeed/internal/kafkatest"
 )
-
-// deleteRecords deletes a partition's messages below offset, as retention
-// does.
-func deleteRecords(t testing.TB, cfg *kafka.Config, topic string, partition int32, offset int64) {
-	t.Helper()
-	cl, err := franz.NewClient(franz.SeedBrokers(cfg.Brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	req := kmsg.NewPtrDeleteRecordsRequest()
-	rt := kmsg.NewDeleteRecordsRequestTopic()
-	rt.Topic = topic
-	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
-	rp.Partition, rp.Offset = partition, offset
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 10000
-	resp, err := req.RequestWith(testCtx(t), cl)
-	if err != nil {
-		t.Fatalf("delete records: %v", err)
-	}
-	for _, rt := range resp.Topics {
-		for _, rp := range rt.Partitions {
-			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
-				t.Fatalf("delete records of %s/%d: %v", topic, rp.Partition, err)
-			}
-		}
-	}
-}
 
 func TestReadRange(t *testing.T) {
 	t.Parallel()
@@ -85,7 +51,7 @@ func TestReadRange(t *testing.T) {
 	}
 
 	// Retention took offsets 0-7: reading from 2 starts at 8.
-	deleteRecords(t, &cfg, topic, 0, 8)
+	kafkatest.DeleteRecords(t, &cfg, topic, 0, 8)
 	start, got := read(2, 11)
 	if w := want(8, 11); start != 8 || !slices.Equal(got, w) {
 		t.Errorf("after retention: ReadRange(2, 11) started at %d and read %q; want 8 and %q", start, got, w)

@@ -18,7 +18,10 @@ import (
 	"time"
 
 	kgo "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	franz "github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/wirefeed/wirefeed/internal/flagenv"
 	"github.com/wirefeed/wirefeed/internal/kafka"
@@ -126,5 +129,38 @@ func WaitFor(t testing.TB, what string, cond func() (ok bool, state string)) {
 			t.Fatalf("gave up waiting for %s; last state: %s", what, state)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// DeleteRecords deletes a partition's messages below offset, as retention
+// does. (kafka-go has no DeleteRecords; franz-go, which the embedded
+// broker comes with, sends it.)
+func DeleteRecords(t testing.TB, cfg *kafka.Config, topic string, partition int32, offset int64) {
+	t.Helper()
+	cl, err := franz.NewClient(franz.SeedBrokers(cfg.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Partition, rp.Offset = partition, offset
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 10000
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatalf("delete records of %s/%d: %v", topic, partition, err)
+	}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+				t.Fatalf("delete records of %s/%d: %v", topic, rp.Partition, err)
+			}
+		}
 	}
 }

@@ -16,8 +16,8 @@ import (
 )
 
 // identity is what makes two records the same to the dedupe window: a
-// 128-bit hash of every member of the record's JSON but provenance, the
-// members that tell when and from which raw message a record was made. It
+// 128-bit hash of the record's JSON with its provenance members cut out,
+// the members that tell when and from which raw message it was made. It
 // is keyed afresh in each process (hash/maphash, two random seeds): it is
 // never stored, a rebuilt batch takes its decisions from the state, and no
 // one can make two records collide without knowing the seeds.
@@ -45,8 +45,8 @@ func provenance(key []byte) bool {
 // is such a copy. (Spaces and the order of members count: another
 // producer's copy in another layout is archived again, never lost.)
 func recordIdentity(b []byte) (identity, error) {
-	var stack [32]member
-	members, err := appendMembers(stack[:0], b)
+	var stack [4]span
+	cuts, err := provenanceSpans(stack[:0], b)
 	if err != nil {
 		return identity{}, fmt.Errorf("decode article: %w", err)
 	}
@@ -64,16 +64,9 @@ func recordIdentity(b []byte) (identity, error) {
 			h[k].Write(r)
 		}
 	}
-	for _, m := range members {
-		if !provenance(m.key) {
-			continue
-		}
-		// m.key and m.value are slices of b: where they begin in it is
-		// told by their capacity.
-		start := cap(b) - cap(m.key) - 1 // the key's opening quote
-		end := cap(b) - cap(m.value) + len(m.value)
-		run(b[from:start])
-		from = end
+	for _, c := range cuts {
+		run(b[from:c.start])
+		from = c.end
 	}
 	run(b[from:])
 	var id identity
@@ -82,24 +75,26 @@ func recordIdentity(b []byte) (identity, error) {
 	return id, nil
 }
 
-// member is one member of a JSON object: its key as written between the
-// quotes, and its value's bytes, both slices of the object's bytes.
-type member struct{ key, value []byte }
+// span is where a member of a JSON object is in its bytes: from its key's
+// opening quote to the end of its value.
+type span struct{ start, end int }
 
 var errNotObject = errors.New("not a JSON object")
 
 // errNoIdentity is a valid JSON object nested too deep to be read here.
 var errNoIdentity = errors.New("no identity")
 
-// appendMembers appends the members of the JSON object b to ms.
-func appendMembers(ms []member, b []byte) ([]member, error) {
+// provenanceSpans appends to dst where the provenance members of the JSON
+// object b are, in order; it reads every member, so that b must be one
+// object.
+func provenanceSpans(dst []span, b []byte) ([]span, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, errNotObject
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return ms, trailing(b, i+1)
+		return dst, trailing(b, i+1)
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
@@ -109,7 +104,7 @@ func appendMembers(ms []member, b []byte) ([]member, error) {
 		if err != nil {
 			return nil, err
 		}
-		key := b[i+1 : ke-1]
+		key, start := b[i+1:ke-1], i
 		i = skipSpace(b, ke)
 		if i >= len(b) || b[i] != ':' {
 			return nil, errNotObject
@@ -119,13 +114,15 @@ func appendMembers(ms []member, b []byte) ([]member, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, member{key, b[vs:ve]})
+		if provenance(key) {
+			dst = append(dst, span{start, ve})
+		}
 		i = skipSpace(b, ve)
 		switch {
 		case i < len(b) && b[i] == ',':
 			i = skipSpace(b, i+1)
 		case i < len(b) && b[i] == '}':
-			return ms, trailing(b, i+1)
+			return dst, trailing(b, i+1)
 		default:
 			return nil, errNotObject
 		}

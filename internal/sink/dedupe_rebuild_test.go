@@ -1,50 +1,55 @@
 package sink_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	franz "github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/wirefeed/wirefeed/internal/kafka"
+	"github.com/wirefeed/wirefeed/internal/kafkatest"
 	"github.com/wirefeed/wirefeed/internal/sink"
 	"github.com/wirefeed/wirefeed/pkg/record"
 )
 
-// deleteRecords deletes partition 0's messages below offset, as retention
-// does.
-func deleteRecords(t testing.TB, cfg *kafka.Config, topic string, offset int64) {
+// crashBeforeSecondManifest publishes records 0-7, a copy of 3, and
+// records 8-9 (batches [0, 4] and [5, 10] at --batch.max-records 5), and
+// runs the sink until it has written the object of [5, 10] and not its
+// manifest: the batch is left pending. It returns the records.
+func crashBeforeSecondManifest(t *testing.T, cfg sink.Config) []*record.Article {
 	t.Helper()
-	cl, err := franz.NewClient(franz.SeedBrokers(cfg.Brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	req := kmsg.NewPtrDeleteRecordsRequest()
-	rt := kmsg.NewDeleteRecordsRequestTopic()
-	rt.Topic = topic
-	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
-	rp.Partition, rp.Offset = 0, offset
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 10000
-	resp, err := req.RequestWith(context.Background(), cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rt := range resp.Topics {
-		for _, rp := range rt.Partitions {
-			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
-				t.Fatal(err)
-			}
+	arts, msgs := numbered(t, 10)
+	all := append(append(append([]kafka.Message{}, msgs[:8]...), message(t, republished(arts[3], 8))), msgs[8:]...)
+	produce(t, &cfg.Kafka, cfg.RecordsTopic, all...)
+	cfg.SetStoreHookForTest(func(point, key string) error {
+		if point == "manifest" && strings.Contains(key, "-00000000000000000005-") {
+			return errCrash
 		}
+		return nil
+	})
+	if err := startSink(t, cfg).wait(t, 30*time.Second); !errors.Is(err, errCrash) {
+		t.Fatalf("first run: %v, want the crash", err)
 	}
+	return arts
+}
+
+// rebuild runs the sink until the records topic is archived, and returns
+// the archive, checked for problems, and the run's metrics.
+func rebuild(t *testing.T, cfg sink.Config, dir string) ([]object, *started) {
+	t.Helper()
+	s := startSink(t, cfg)
+	waitFor(t, "rebuilt", func() (bool, string) {
+		lag, err := groupLag(&cfg.Kafka, cfg.Group, cfg.RecordsTopic)
+		return err == nil && lag == 0, fmt.Sprintf("lag %d (%v)", lag, err)
+	})
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range readStore(t, cfg.Bucket, cfg.Prefix).Problems() {
+		t.Errorf("archive problem: %v", p)
+	}
+	return readArchive(t, dir), s
 }
 
 // TestRunRebuildDropsWhatTheAttemptDropped crashes after the object of a
@@ -55,48 +60,12 @@ func deleteRecords(t testing.TB, cfg *kafka.Config, topic string, offset int64) 
 // a manifest that agrees with it.
 func TestRunRebuildDropsWhatTheAttemptDropped(t *testing.T) {
 	t.Parallel()
-	cfg, _ := sinkConfig(t, 1)
+	cfg, dir := sinkConfig(t, 1)
 	cfg.MaxRecords, cfg.DedupeWindow = 5, 10
-	var arts []*record.Article
-	var msgs []kafka.Message
-	for i := range 10 {
-		a := article("alpha", i, day1)
-		a.Raw = &record.RawRef{Topic: "raw", Offset: int64(i)}
-		arts = append(arts, a)
-		msgs = append(msgs, message(t, a))
-	}
-	// 0-7 new, 8 copy of 3, 9-10 new: batches [0,4] and [5,10].
-	all := append(append(append([]kafka.Message{}, msgs[:8]...), message(t, republished(arts[3], 8))), msgs[8:]...)
-	produce(t, &cfg.Kafka, cfg.RecordsTopic, all...)
-	cfg.SetStoreHookForTest(func(point, key string) error {
-		if point == "manifest" && strings.Contains(key, "-00000000000000000005-") {
-			return errCrash // object of [5, 10] written, manifest not
-		}
-		return nil
-	})
-	s := startSink(t, cfg)
-	if err := s.wait(t, 30*time.Second); !errors.Is(err, errCrash) {
-		t.Fatalf("first run: %v", err)
-	}
-	// Retention takes offsets 0-4 (archived) while the sink is down.
-	deleteRecords(t, &cfg.Kafka, cfg.RecordsTopic, 5)
-	cfg.SetStoreHookForTest(nil)
-	s = startSink(t, cfg)
-	waitFor(t, "rebuilt", func() (bool, string) {
-		lag, err := groupLag(&cfg.Kafka, cfg.Group, cfg.RecordsTopic)
-		return err == nil && lag == 0, fmt.Sprintf("lag %d (%v)", lag, err)
-	})
-	if err := s.stop(); err != nil {
-		t.Fatal(err)
-	}
-	a := readStore(t, cfg.Bucket, cfg.Prefix)
-	for _, o := range a.Objects {
-		t.Logf("object %s: %d records", o.Key, len(o.Records))
-	}
-	for _, p := range a.Problems() {
-		t.Errorf("archive problem: %v", p)
-	}
-	if n := archivedIn(a)[arts[3].ID]; n != 1 {
+	arts := crashBeforeSecondManifest(t, cfg)
+	kafkatest.DeleteRecords(t, &cfg.Kafka, cfg.RecordsTopic, 0, 5)
+	objs, s := rebuild(t, cfg, dir)
+	if n := archivedTimes(objs)[arts[3].ID]; n != 1 {
 		t.Errorf("record 3 archived %d times, want once (its copy dropped by the attempt and the rebuild)", n)
 	}
 	if n := metric(t, s.reg, "wirefeed_sink_records_total", "result", "duplicate"); n != 1 {
@@ -104,63 +73,17 @@ func TestRunRebuildDropsWhatTheAttemptDropped(t *testing.T) {
 	}
 }
 
-// archivedIn counts how many times each record ID is in the archive.
-func archivedIn(a *sink.Archive) map[string]int {
-	n := map[string]int{}
-	for _, o := range a.Objects {
-		for _, r := range o.Records {
-			n[r.ID]++
-		}
-	}
-	return n
-}
-
 // TestRunRebuildKeepsWhatTheAttemptKept crashes in the same place with the
 // window off (as a release before it), and rebuilds with the window on:
 // the rebuild keeps the copy the attempt kept.
 func TestRunRebuildKeepsWhatTheAttemptKept(t *testing.T) {
 	t.Parallel()
-	cfg, _ := sinkConfig(t, 1)
-	cfg.MaxRecords, cfg.DedupeWindow = 5, -1 // as the release before this change
-	var arts []*record.Article
-	var msgs []kafka.Message
-	for i := range 10 {
-		a := article("alpha", i, day1)
-		a.Raw = &record.RawRef{Topic: "raw", Offset: int64(i)}
-		arts = append(arts, a)
-		msgs = append(msgs, message(t, a))
-	}
-	// 0-7 new, 8 copy of 3, 9-10 new: batches [0,4] and [5,10].
-	all := append(append(append([]kafka.Message{}, msgs[:8]...), message(t, republished(arts[3], 8))), msgs[8:]...)
-	produce(t, &cfg.Kafka, cfg.RecordsTopic, all...)
-	cfg.SetStoreHookForTest(func(point, key string) error {
-		if point == "manifest" && strings.Contains(key, "-00000000000000000005-") {
-			return errCrash // object of [5, 10] written, manifest not
-		}
-		return nil
-	})
-	s := startSink(t, cfg)
-	if err := s.wait(t, 30*time.Second); !errors.Is(err, errCrash) {
-		t.Fatalf("first run: %v", err)
-	}
+	cfg, dir := sinkConfig(t, 1)
+	cfg.MaxRecords, cfg.DedupeWindow = 5, -1
+	arts := crashBeforeSecondManifest(t, cfg)
 	cfg.DedupeWindow = 0 // upgraded: the default window
-	cfg.SetStoreHookForTest(nil)
-	s = startSink(t, cfg)
-	waitFor(t, "rebuilt", func() (bool, string) {
-		lag, err := groupLag(&cfg.Kafka, cfg.Group, cfg.RecordsTopic)
-		return err == nil && lag == 0, fmt.Sprintf("lag %d (%v)", lag, err)
-	})
-	if err := s.stop(); err != nil {
-		t.Fatal(err)
-	}
-	a := readStore(t, cfg.Bucket, cfg.Prefix)
-	for _, o := range a.Objects {
-		t.Logf("object %s: %d records", o.Key, len(o.Records))
-	}
-	for _, p := range a.Problems() {
-		t.Errorf("archive problem: %v", p)
-	}
-	if n := archivedIn(a)[arts[3].ID]; n != 2 {
+	objs, _ := rebuild(t, cfg, dir)
+	if n := archivedTimes(objs)[arts[3].ID]; n != 2 {
 		t.Errorf("record 3 archived %d times, want twice (the attempt kept its copy)", n)
 	}
 }

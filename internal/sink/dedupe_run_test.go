@@ -1,14 +1,25 @@
 package sink_test
 
 import (
-	"context"
 	"testing"
-
-	kgo "github.com/segmentio/kafka-go"
 
 	"github.com/wirefeed/wirefeed/internal/kafka"
 	"github.com/wirefeed/wirefeed/pkg/record"
 )
+
+// numbered returns n valid records of one source, each from its own raw
+// offset, and their messages.
+func numbered(t testing.TB, n int) ([]*record.Article, []kafka.Message) {
+	var arts []*record.Article
+	var msgs []kafka.Message
+	for i := range n {
+		a := article("alpha", i, day1)
+		a.Raw = &record.RawRef{Topic: "raw", Offset: int64(i)}
+		arts = append(arts, a)
+		msgs = append(msgs, message(t, a))
+	}
+	return arts, msgs
+}
 
 // archivedTimes counts how many times each record ID is in objs.
 func archivedTimes(objs []object) map[string]int {
@@ -30,14 +41,7 @@ func TestRunDropsDuplicatesAcrossRestart(t *testing.T) {
 	t.Parallel()
 	cfg, dir := sinkConfig(t, 1)
 	cfg.DedupeWindow = 5
-	var arts []*record.Article
-	var msgs []kafka.Message
-	for i := range 13 {
-		a := article("alpha", i, day1)
-		a.Raw = &record.RawRef{Topic: "raw", Offset: int64(i)}
-		arts = append(arts, a)
-		msgs = append(msgs, message(t, a))
-	}
+	arts, msgs := numbered(t, 13)
 
 	// Offsets 0-4, then 5: a copy of offset 3.
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs[:5]...)
@@ -108,14 +112,7 @@ func TestRunDropsDuplicatesAcrossRestart(t *testing.T) {
 func TestRunWindowHoldsOnlyArchivedRecords(t *testing.T) {
 	t.Parallel()
 	cfg, dir := sinkConfig(t, 1)
-	var arts []*record.Article
-	var msgs []kafka.Message
-	for i := range 10 {
-		a := article("alpha", i, day1)
-		a.Raw = &record.RawRef{Topic: "raw", Offset: int64(i)}
-		arts = append(arts, a)
-		msgs = append(msgs, message(t, a))
-	}
+	arts, msgs := numbered(t, 10)
 	// 0-9, then 10: a copy of 2 (never archived), 11: a copy of 6.
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, msgs...)
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, message(t, republished(arts[2], 10)), message(t, republished(arts[6], 11)))
@@ -153,20 +150,7 @@ func TestRunWindowHoldsOnlyArchivedRecords(t *testing.T) {
 	// The group moved back to offset 0, before where the archive began;
 	// 14 copies 1 (never archived). Offsets 0-13 are skipped as archived,
 	// and only those from the floor (5) on may fill the window.
-	res, err := cfg.Kafka.Client().OffsetCommit(context.Background(), &kgo.OffsetCommitRequest{
-		GroupID: cfg.Group, GenerationID: -1,
-		Topics: map[string][]kgo.OffsetCommit{cfg.RecordsTopic: {{Partition: 0, Offset: 0}}},
-	})
-	if err != nil {
-		t.Fatalf("rewind offsets: %v", err)
-	}
-	for _, ps := range res.Topics {
-		for _, p := range ps {
-			if p.Error != nil {
-				t.Fatalf("rewind offsets: %v", p.Error)
-			}
-		}
-	}
+	rewindGroup(t, cfg, 0)
 	produce(t, &cfg.Kafka, cfg.RecordsTopic, message(t, republished(arts[1], 14)))
 	_, stop = runSink(t, cfg, nil)
 	objs = waitArchived(t, cfg, dir, 8)

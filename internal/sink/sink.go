@@ -451,8 +451,9 @@ func (s *sinker) take(ctx context.Context, c *kafka.Consumer, d *fetched) error 
 	p.expect = msg.Offset + 1
 	if msg.Offset < p.skipBelow {
 		if p.dedupe != nil && d.err == nil && d.hasID && msg.Offset >= p.floor {
-			// Archived (below the floor, the group was moved back past
-			// where the archive began: not archived here).
+			// Archived, so it may fill the window; below the floor it
+			// is not (the group was moved back past where the archive
+			// began).
 			p.dedupe.seen(d.id, msg.Offset)
 		}
 		s.m.records.WithLabelValues("already_archived", recordSource(d)).Inc()
@@ -753,8 +754,8 @@ type fetched struct {
 	msg  kafka.Message
 	head *record.Article
 	id   identity // of a valid record, when the dedupe window is on
-	// hasID is set when id is: a record whose members cannot be read
-	// apart (a key given twice, nesting too deep) is never a duplicate.
+	// hasID is set when id is: a record nested too deep to read has
+	// none, and is never a duplicate.
 	hasID bool
 	err   error
 	done  chan struct{}

@@ -582,21 +582,7 @@ func TestRunRestartWritesSameBatchOnce(t *testing.T) {
 		t.Fatalf("first run: %d objects, want 2 written", len(first))
 	}
 
-	// Rewind: the group is empty now, so a simple commit is accepted.
-	res, err := cfg.Kafka.Client().OffsetCommit(context.Background(), &kgo.OffsetCommitRequest{
-		GroupID: cfg.Group, GenerationID: -1,
-		Topics: map[string][]kgo.OffsetCommit{cfg.RecordsTopic: {{Partition: 0, Offset: 0}}},
-	})
-	if err != nil {
-		t.Fatalf("rewind offsets: %v", err)
-	}
-	for _, ps := range res.Topics {
-		for _, p := range ps {
-			if p.Error != nil {
-				t.Fatalf("rewind offsets: %v", p.Error)
-			}
-		}
-	}
+	rewindGroup(t, cfg, 0)
 	if lag, err := groupLag(&cfg.Kafka, cfg.Group, cfg.RecordsTopic); err != nil || lag != 8 {
 		t.Fatalf("lag after the rewind: %d (%v), want 8", lag, err)
 	}
@@ -617,6 +603,26 @@ func TestRunRestartWritesSameBatchOnce(t *testing.T) {
 	checkArchivedOnce(t, second, msgs)
 	if len(second) != len(first) {
 		t.Errorf("objects after the restart: %d, want %d", len(second), len(first))
+	}
+}
+
+// rewindGroup commits offset for partition 0 of the sink's group, which
+// must have no member (a simple commit is then accepted).
+func rewindGroup(t testing.TB, cfg sink.Config, offset int64) {
+	t.Helper()
+	res, err := cfg.Kafka.Client().OffsetCommit(context.Background(), &kgo.OffsetCommitRequest{
+		GroupID: cfg.Group, GenerationID: -1,
+		Topics: map[string][]kgo.OffsetCommit{cfg.RecordsTopic: {{Partition: 0, Offset: offset}}},
+	})
+	if err != nil {
+		t.Fatalf("rewind offsets: %v", err)
+	}
+	for _, ps := range res.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				t.Fatalf("rewind offsets: %v", p.Error)
+			}
+		}
 	}
 }
 
